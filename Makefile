@@ -1,0 +1,58 @@
+# archbench: the user's verbs. `make help` prints this menu.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+ARCH ?= lstm
+DATA ?=
+SEED ?= 0
+MAX_EPOCHS ?=
+ACCELERATOR ?=
+DEVICES ?=
+TRAINER ?= default
+ARGS ?=
+PYTEST_ARGS ?=
+
+TRAIN_FLAGS = --arch $(ARCH) --seed $(SEED) --trainer $(TRAINER) $(if $(DATA),--data $(DATA)) \
+	$(if $(MAX_EPOCHS),--max_epochs $(MAX_EPOCHS)) $(if $(ACCELERATOR),--accelerator $(ACCELERATOR)) \
+	$(if $(DEVICES),--devices $(DEVICES))
+
+.PHONY: help install train test test-fast lint format tensorboard clean clean-logs
+
+help: ## show this menu
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## create .venv and install archbench with its dev tools
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+train: $(STAMP) ## train ARCH (lstm) on DATA; also SEED, MAX_EPOCHS, TRAINER, ACCELERATOR, DEVICES, ARGS
+	$(BIN)/archbench train $(TRAIN_FLAGS) $(ARGS)
+
+test: $(STAMP) ## the whole suite, real daemons and slow tests included (what CI runs)
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+test-fast: $(STAMP) ## the inner loop: everything but the slow tests
+	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff check and format check
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+format: $(STAMP) ## ruff fix and format
+	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests
+
+tensorboard: $(STAMP) ## open the run logs in TensorBoard (http://localhost:6006)
+	$(BIN)/tensorboard --logdir lightning_logs
+
+clean-logs: ## delete run output under lightning_logs/
+	find lightning_logs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+
+clean: clean-logs ## delete the venv, caches and run output
+	rm -rf $(VENV) .pytest_cache .ruff_cache src/*.egg-info

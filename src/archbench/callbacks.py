@@ -1,0 +1,91 @@
+"""Lightning callbacks that measure a run: gradient norms, epoch times, divergence, memory."""
+
+from __future__ import annotations
+
+import math
+import resource
+import statistics
+import time
+
+import lightning as L
+import torch
+
+from archbench.errors import DivergedError
+
+
+def count_parameters(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    """Peak GPU memory allocated on ``device``, or this process's peak resident memory on CPU."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+class RunStatsCallback(L.Callback):
+    """Logs ``train/grad_norm`` and ``model/params``; keeps per-epoch losses and times for the run record.
+
+    The gradient norm is computed only on logging steps, and losses are read once per epoch, so the
+    training hot path gains no host synchronisation. A non-finite epoch loss stops the run as diverged.
+    """
+
+    def __init__(self) -> None:
+        self.grad_norms: list[torch.Tensor] = []
+        self.epoch_seconds: list[float] = []
+        self.train_losses: list[float] = []
+        self.val_losses: list[float] = []
+        self.fit_seconds = 0.0
+        self._fit_start = self._epoch_start = 0.0
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._fit_start = time.perf_counter()
+        if pl_module.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(pl_module.device)
+        for logger in trainer.loggers:
+            logger.log_metrics({"model/params": count_parameters(pl_module)}, step=0)
+
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.fit_seconds = time.perf_counter() - self._fit_start
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._epoch_start = time.perf_counter()
+
+    def on_before_optimizer_step(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer: torch.optim.Optimizer
+    ) -> None:
+        if trainer.global_step % trainer.log_every_n_steps:
+            return
+        grads = [p.grad for p in pl_module.parameters() if p.grad is not None]
+        if not grads:
+            return
+        norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+        self.grad_norms.append(norm.detach())
+        pl_module.log("train/grad_norm", norm, on_step=True, on_epoch=False)
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.epoch_seconds.append(time.perf_counter() - self._epoch_start)
+        metrics = trainer.callback_metrics
+        train_loss = float(metrics.get("train/loss_epoch", math.nan))
+        self.train_losses.append(train_loss)
+        self.val_losses.append(float(metrics.get("val/loss", math.nan)))
+        if not math.isfinite(train_loss) and "train/loss_epoch" in metrics:
+            raise DivergedError(f"training loss became {train_loss} in epoch {trainer.current_epoch}")
+
+    def summary(self) -> dict[str, float | int | None]:
+        """Numbers for the run record: timing, best epoch, generalization gap, gradient norms."""
+        norms = [float(n) for n in self.grad_norms]
+        finite_val = [(v, i) for i, v in enumerate(self.val_losses) if math.isfinite(v)]
+        best_epoch = min(finite_val)[1] if finite_val else None
+        return {
+            "epochs": len(self.epoch_seconds),
+            "train_time_s": self.fit_seconds,
+            "time_per_epoch_s": statistics.median(self.epoch_seconds) if self.epoch_seconds else None,
+            "best_epoch": best_epoch,
+            "gen_gap": (
+                self.val_losses[best_epoch] - self.train_losses[best_epoch] if best_epoch is not None else None
+            ),
+            "grad_norm_max": max(norms) if norms else None,
+            "grad_norm_median": statistics.median(norms) if norms else None,
+        }

@@ -1,0 +1,176 @@
+"""The one base every DataModule shares: validation, training-split scaling, tensor batching, shapes."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+from functools import cached_property
+
+import lightning as L
+import numpy as np
+import torch
+
+from archbench.data.loader import ShardedOrder, TensorBatchLoader
+from archbench.errors import ArchbenchError
+
+TASKS = ("regression", "classification")
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Raw (unscaled) arrays per split; x is (N, F) for tabular or (N, T, C) for sequences."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Scaled tensors ready for batching, plus the statistics that undo target scaling."""
+
+    x: dict[str, torch.Tensor]
+    y: dict[str, torch.Tensor]
+    target_mean: list[float]
+    target_std: list[float]
+
+
+def require_positive(**values: float) -> None:
+    """Raise a one-line error for the first value that is not > 0."""
+    for name, value in values.items():
+        if not value > 0:
+            raise ArchbenchError(f"{name} must be > 0, got {value}")
+
+
+def require_fraction(**values: float) -> None:
+    """Raise a one-line error for the first value outside (0, 1)."""
+    for name, value in values.items():
+        if not 0 < value < 1:
+            raise ArchbenchError(f"{name} must be between 0 and 1 (exclusive), got {value}")
+
+
+def require_finite(array: np.ndarray, what: str) -> None:
+    """Raise a one-line error naming where the first NaN or inf value is."""
+    bad = ~np.isfinite(array)
+    if bad.any():
+        position = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ArchbenchError(f"{what} contains NaN or inf at index {position}; allowed: finite numbers only")
+
+
+class ArchDataModule(L.LightningDataModule):
+    """Splits by seed, scales with training statistics only, batches by tensor indexing.
+
+    Subclasses set ``task`` and implement ``load_splits``. Shapes are known as soon as the data is
+    loaded, so the CLI links them into the model before anything is trained or written.
+    """
+
+    name: str = "data"
+    task: str = "regression"
+
+    def __init__(
+        self,
+        batch_size: int = 64,
+        val_fraction: float = 0.15,
+        test_fraction: float = 0.15,
+        seed: int = 0,
+        scale_features: bool = True,
+    ) -> None:
+        super().__init__()
+        require_positive(batch_size=batch_size)
+        require_fraction(val_fraction=val_fraction, test_fraction=test_fraction)
+        if val_fraction + test_fraction >= 1:
+            raise ArchbenchError(f"val_fraction + test_fraction must be < 1, got {val_fraction} + {test_fraction}")
+        self.batch_size = batch_size
+        self.val_fraction = val_fraction
+        self.test_fraction = test_fraction
+        self.seed = seed
+        self.scale_features = scale_features
+
+    @abstractmethod
+    def load_splits(self) -> Splits:
+        """Load or generate the data and split it deterministically from ``self.seed``."""
+
+    @cached_property
+    def prepared(self) -> Prepared:
+        splits = self.load_splits()
+        for field in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
+            require_finite(getattr(splits, field), f"{self.name} {field}")
+        stats_axes = tuple(range(splits.x_train.ndim - 1))
+        x_mean = splits.x_train.mean(axis=stats_axes) if self.scale_features else 0.0
+        x_std = _safe_std(splits.x_train, stats_axes) if self.scale_features else 1.0
+        if self.task == "regression":
+            y_mean, y_std = splits.y_train.mean(axis=0), _safe_std(splits.y_train, (0,))
+        else:
+            y_mean, y_std = np.zeros(0), np.zeros(0)
+        x, y = {}, {}
+        for stage in ("train", "val", "test"):
+            raw_x, raw_y = getattr(splits, f"x_{stage}"), getattr(splits, f"y_{stage}")
+            x[stage] = torch.as_tensor((raw_x - x_mean) / x_std, dtype=torch.float32)
+            if self.task == "regression":
+                y[stage] = torch.as_tensor((raw_y - y_mean) / y_std, dtype=torch.float32)
+            else:
+                y[stage] = torch.as_tensor(raw_y, dtype=torch.long)
+        return Prepared(x, y, [float(v) for v in y_mean], [float(v) for v in y_std])
+
+    @property
+    def input_size(self) -> int:
+        """Features per sample (tabular) or channels per step (sequence)."""
+        return int(self.prepared.x["train"].shape[-1])
+
+    @property
+    def seq_len(self) -> int:
+        """Steps per sequence; 0 for tabular data."""
+        x = self.prepared.x["train"]
+        return int(x.shape[1]) if x.ndim == 3 else 0
+
+    @property
+    def output_size(self) -> int:
+        """Number of classes (classification) or of regression targets."""
+        if self.task == "classification":
+            return int(max(int(t.max()) for t in self.prepared.y.values())) + 1
+        return int(self.prepared.y["train"].shape[1])
+
+    @property
+    def target_mean(self) -> list[float]:
+        return self.prepared.target_mean
+
+    @property
+    def target_std(self) -> list[float]:
+        return self.prepared.target_std
+
+    def setup(self, stage: str | None = None) -> None:
+        self.prepared  # noqa: B018 - load once, before the loops ask for batches
+
+    def _loader(self, stage: str) -> TensorBatchLoader:
+        x, y = self.prepared.x[stage], self.prepared.y[stage]
+        trainer = self.trainer
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+        order = ShardedOrder(len(x), shuffle=stage == "train", seed=self.seed, rank=rank, world_size=world)
+        return TensorBatchLoader(x, y, self.batch_size, order)
+
+    def train_dataloader(self) -> TensorBatchLoader:
+        return self._loader("train")
+
+    def val_dataloader(self) -> TensorBatchLoader:
+        return self._loader("val")
+
+    def test_dataloader(self) -> TensorBatchLoader:
+        return self._loader("test")
+
+    def naive_baseline(self) -> dict[str, float]:
+        """Test score of the train mean (regression) or the majority class (classification)."""
+        y_train, y_test = self.prepared.y["train"], self.prepared.y["test"]
+        if self.task == "classification":
+            majority = torch.bincount(y_train).argmax()
+            return {"test/accuracy": float((y_test == majority).float().mean())}
+        std = torch.tensor(self.target_std)
+        error = (y_test - y_train.mean(dim=0)) * std  # back in original units
+        return {"test/mse": float(error.pow(2).mean()), "test/mae": float(error.abs().mean())}
+
+
+def _safe_std(array: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    std = array.std(axis=axes)
+    return np.where(std > 0, std, 1.0)

@@ -1,0 +1,61 @@
+"""Batches made by indexing whole-dataset tensors: no per-sample ``__getitem__`` and no collate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+
+
+class ShardedOrder:
+    """Sample order for one epoch: seeded shuffle, then this rank's disjoint shard (DDP).
+
+    Lightning calls ``set_epoch`` on a loader's ``sampler`` at the start of every epoch, so the order of
+    epoch ``e`` depends only on ``(seed, e)``: a resumed run sees the same batches as an uninterrupted one.
+    """
+
+    def __init__(self, num_samples: int, shuffle: bool, seed: int, rank: int = 0, world_size: int = 1) -> None:
+        # Training shards must have equal length or DDP ranks would wait on each other's gradients forever,
+        # so a shuffled (training) order drops the few samples that do not divide evenly.
+        self.num_samples = num_samples
+        self.usable = num_samples - num_samples % world_size if shuffle else num_samples
+        self.shuffle = shuffle
+        self.seed = seed
+        self.rank = rank
+        self.world_size = world_size
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def indices(self) -> torch.Tensor:
+        if self.shuffle:
+            generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+            order = torch.randperm(self.num_samples, generator=generator)
+        else:
+            order = torch.arange(self.num_samples)
+        # Strided shards are disjoint and cover every sample exactly once, so epoch metrics stay exact.
+        return order[: self.usable][self.rank :: self.world_size]
+
+    def __len__(self) -> int:
+        return len(range(self.rank, self.usable, self.world_size))
+
+
+class TensorBatchLoader:
+    """Iterate ``(x, y)`` batches by indexing tensors held in memory."""
+
+    batch_sampler = None  # Lightning inspects it; batches come from ``sampler`` and tensor slicing instead
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, order: ShardedOrder) -> None:
+        self.x = x
+        self.y = y
+        self.batch_size = batch_size
+        self.sampler = order
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        index = self.sampler.indices()
+        for batch in index.split(self.batch_size):
+            yield self.x[batch], self.y[batch]
+
+    def __len__(self) -> int:
+        return -(-len(self.sampler) // self.batch_size)

@@ -1,0 +1,92 @@
+"""Sequence DataModules: a noisy multi-frequency sine to forecast, and the adding problem."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from archbench.data.base import ArchDataModule, Splits, require_positive
+from archbench.data.splits import chronological_split, make_windows, random_split
+from archbench.errors import ArchbenchError
+
+
+class SeriesDataModule(ArchDataModule):
+    """A series (T, C) split chronologically, then windowed: no window straddles two splits."""
+
+    task = "regression"
+
+    def __init__(self, window: int = 32, horizon: int = 1, **kwargs) -> None:
+        super().__init__(**kwargs)
+        require_positive(window=window, horizon=horizon)
+        self.window = window
+        self.horizon = horizon
+
+    def load_series(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def load_splits(self) -> Splits:
+        parts = chronological_split(self.load_series(), self.val_fraction, self.test_fraction, self.name)
+        windows = [
+            make_windows(p, self.window, self.horizon, n) for p, n in zip(parts, ("train", "val", "test"), strict=True)
+        ]
+        return Splits(*windows[0], *windows[1], *windows[2])
+
+
+class SineDataModule(SeriesDataModule):
+    """Sum of sines with several periods plus Gaussian noise; forecast the next value from a window."""
+
+    name = "sine"
+
+    def __init__(
+        self,
+        length: int = 2000,
+        periods: tuple[float, ...] = (25.0, 60.0, 170.0),
+        noise_std: float = 0.1,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        require_positive(length=length, **{f"period {p}": p for p in periods})
+        self.length = length
+        self.periods = tuple(periods)
+        self.noise_std = noise_std
+
+    def load_series(self) -> np.ndarray:
+        rng = np.random.default_rng(self.seed)
+        t = np.arange(self.length)
+        phases = rng.uniform(0, 2 * np.pi, size=len(self.periods))
+        clean = sum(np.sin(2 * np.pi * t / p + phase) for p, phase in zip(self.periods, phases, strict=True))
+        return (clean + rng.normal(0, self.noise_std, size=self.length))[:, None]
+
+
+class AddingDataModule(ArchDataModule):
+    """The adding problem (Bai, Kolter & Koltun 2018): sum the two values marked in a length-T sequence.
+
+    Channel 0 holds values U(0, 1); channel 1 is a mask with exactly two ones at distinct random positions.
+    Always answering 1 scores an MSE of about 0.167, the baseline a model must beat.
+    """
+
+    name = "adding"
+    task = "regression"
+
+    def __init__(self, num_samples: int = 4000, seq_len: int = 50, **kwargs) -> None:
+        kwargs.setdefault("scale_features", False)
+        super().__init__(**kwargs)
+        require_positive(num_samples=num_samples, seq_len=seq_len)
+        if seq_len < 2:
+            raise ArchbenchError(f"seq_len must be >= 2 for two marked positions, got {seq_len}")
+        self.num_samples = num_samples
+        self.length = seq_len
+
+    def load_splits(self) -> Splits:
+        rng = np.random.default_rng(self.seed)
+        values = rng.uniform(0, 1, size=(self.num_samples, self.length))
+        marked = np.argsort(rng.uniform(size=(self.num_samples, self.length)), axis=1)[:, :2]
+        mask = np.zeros_like(values)
+        np.put_along_axis(mask, marked, 1.0, axis=1)
+        x = np.stack([values, mask], axis=-1)
+        y = (values * mask).sum(axis=1, keepdims=True)
+        train, val, test = random_split(self.num_samples, self.val_fraction, self.test_fraction, self.seed, self.name)
+        return Splits(x[train], y[train], x[val], y[val], x[test], y[test])
+
+    def naive_baseline(self) -> dict[str, float]:
+        y_test = self.prepared.y["test"] * self.target_std[0] + self.target_mean[0]
+        return {**super().naive_baseline(), "test/mse_predict_1": float((y_test - 1).pow(2).mean())}

@@ -1,0 +1,8 @@
+"""LightningModules wrapping each architecture; one file per architecture."""
+
+from archbench.models.base import ArchModule
+from archbench.models.linear import LinearModel
+from archbench.models.mlp import MLPModel
+from archbench.models.rnn import GRUModel, LSTMModel
+
+__all__ = ["ArchModule", "GRUModel", "LSTMModel", "LinearModel", "MLPModel"]

@@ -1,0 +1,120 @@
+"""The one base every architecture shares: task, loss, torchmetrics, optimizer and logging."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchmetrics import MetricCollection
+from torchmetrics.classification import AUROC, Accuracy, F1Score
+from torchmetrics.regression import MeanAbsoluteError, MeanSquaredError, R2Score
+
+from archbench.data.base import TASKS, require_positive
+from archbench.errors import ArchbenchError
+
+
+def task_metrics(task: str, num_classes: int) -> MetricCollection:
+    """Regression: MSE, MAE, R²; classification: accuracy, macro-F1, AUROC."""
+    if task == "regression":
+        return MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError(), "r2": R2Score()})
+    return MetricCollection(
+        {
+            "accuracy": Accuracy(task="multiclass", num_classes=num_classes),
+            "f1": F1Score(task="multiclass", num_classes=num_classes, average="macro"),
+            "auroc": AUROC(task="multiclass", num_classes=num_classes),
+        }
+    )
+
+
+class ArchModule(L.LightningModule):
+    """Subclasses build their network in ``__init__`` and implement ``forward``.
+
+    The data-derived arguments (task, input_size, seq_len, output_size, target statistics) are linked in
+    by the CLI from the DataModule. Regression is trained on standardized targets; metrics are computed
+    after undoing the scaling, so they are in the data's original units.
+    """
+
+    def __init__(
+        self,
+        task: str = "regression",
+        input_size: int = 1,
+        seq_len: int = 0,
+        output_size: int = 1,
+        target_mean: list[float] | None = None,
+        target_std: list[float] | None = None,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        lr_schedule: Literal["none", "cosine", "plateau"] = "none",
+    ) -> None:
+        super().__init__()
+        if task not in TASKS:
+            raise ArchbenchError(f"task {task!r} is not known; allowed: {', '.join(TASKS)}")
+        require_positive(input_size=input_size, output_size=output_size, lr=lr)
+        if weight_decay < 0:
+            raise ArchbenchError(f"weight_decay must be >= 0, got {weight_decay}")
+        self.save_hyperparameters()
+        self.task = task
+        self.input_size = input_size
+        self.seq_len = seq_len
+        self.output_size = output_size
+        self.register_buffer("target_mean", torch.tensor(target_mean or [0.0]), persistent=False)
+        self.register_buffer("target_std", torch.tensor(target_std or [1.0]), persistent=False)
+        metrics = task_metrics(task, output_size)
+        self.metrics = nn.ModuleDict({stage: metrics.clone(prefix=f"{stage}/") for stage in ("val", "test")})
+
+    @property
+    def flat_input_size(self) -> int:
+        """Inputs per sample once a sequence (T, F) is flattened, for models without memory."""
+        return self.input_size * max(self.seq_len, 1)
+
+    @staticmethod
+    def as_sequence(x: torch.Tensor) -> torch.Tensor:
+        """Tabular rows (B, F) become F steps of one feature (B, F, 1); sequences pass through."""
+        return x.unsqueeze(-1) if x.ndim == 2 else x
+
+    def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.task == "regression":
+            return F.mse_loss(output, target)
+        return F.cross_entropy(output, target)
+
+    def _metric_inputs(self, output: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.task == "classification":
+            return output.softmax(dim=-1), target
+        scale, shift = self.target_std, self.target_mean
+        return (output * scale + shift).flatten(), (target * scale + shift).flatten()
+
+    def _shared_step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
+        x, y = batch
+        output = self(x)
+        loss = self.loss(output, y)
+        if stage == "train":
+            self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(x))
+            return loss
+        self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=True, batch_size=len(x), sync_dist=True)
+        metrics = self.metrics[stage]
+        metrics.update(*self._metric_inputs(output, y))
+        self.log_dict(metrics, on_epoch=True)
+        return loss
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self._shared_step(batch, "train")
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self._shared_step(batch, "val")
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self._shared_step(batch, "test")
+
+    def configure_optimizers(self):  # noqa: ANN201 - Lightning accepts several return shapes
+        optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        schedule = self.hparams.lr_schedule
+        if schedule == "cosine":
+            max_epochs = max(self.trainer.max_epochs or 1, 1)
+            return [optimizer], [torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max_epochs)]
+        if schedule == "plateau":
+            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=3)
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "monitor": "val/loss"}}
+        return optimizer

@@ -1,0 +1,140 @@
+"""One runner for every architecture and dataset: LightningCLI builds it, Lightning trains and tests it."""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+from lightning.pytorch.loggers import TensorBoardLogger
+
+from archbench.callbacks import RunStatsCallback, count_parameters, peak_memory_mb
+from archbench.data.base import ArchDataModule
+from archbench.errors import ArchbenchError, DivergedError
+from archbench.models.base import ArchModule
+from archbench.record import RunRecord
+
+LINKED_FROM_DATA = ("task", "input_size", "seq_len", "output_size", "target_mean", "target_std")
+
+
+class ArchbenchCLI(LightningCLI):
+    """LightningCLI with data-derived shapes linked into the model and archbench's callbacks and logger."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.stats = RunStatsCallback()
+        with warnings.catch_warnings():
+            # Runs are built from Python with explicit args, which LightningCLI warns about when sys.argv is set.
+            warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
+            self._build(args)
+
+    def _build(self, args: list[str]) -> None:
+        super().__init__(
+            ArchModule,
+            ArchDataModule,
+            subclass_mode_model=True,
+            subclass_mode_data=True,
+            seed_everything_default=0,
+            save_config_kwargs={"overwrite": True},
+            trainer_defaults={"callbacks": [self.stats, LearningRateMonitor(logging_interval="epoch")]},
+            args=args,
+            run=False,
+        )
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        for name in LINKED_FROM_DATA:
+            parser.link_arguments(f"data.{name}", f"model.init_args.{name}", apply_on="instantiate")
+        parser.link_arguments("seed_everything", "data.init_args.seed")
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.set_defaults(
+            {
+                "checkpoint.monitor": "val/loss",
+                "checkpoint.save_last": True,
+                "checkpoint.filename": "best-{epoch}",
+            }
+        )
+        parser.add_argument("--early_stopping_patience", type=int | None, default=None, help="epochs; off if unset")
+        parser.add_argument("--run_name", type=str, default="runs", help="log folder under --log_root: data/arch")
+        parser.add_argument("--log_root", type=str, default="lightning_logs")
+
+    def before_instantiate_classes(self) -> None:
+        config = self.config
+        if config.trainer.logger in (None, True):
+            config.trainer.logger = {
+                "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
+                "init_args": {
+                    "save_dir": config.log_root,
+                    "name": config.run_name,
+                    "default_hp_metric": False,
+                },
+            }
+        patience = config.early_stopping_patience
+        if patience is not None:
+            if patience < 1:
+                raise ArchbenchError(f"early_stopping_patience must be >= 1, got {patience}")
+            self.trainer_defaults["callbacks"].append(EarlyStopping(monitor="val/loss", patience=patience))
+
+
+def train(args: list[str], dataset: str, arch: str, command: str) -> RunRecord:
+    """Fit, test the best checkpoint, log hparams with the final metrics and write the run record.
+
+    Bad input raises ``ArchbenchError`` before anything is written; a crash or divergence during
+    training is recorded in the run record instead of raised.
+    """
+    cli = ArchbenchCLI(args)
+    trainer, model, data = cli.trainer, cli.model, cli.datamodule
+    record = RunRecord(
+        dataset=dataset,
+        arch=arch,
+        seed=int(cli.config.seed_everything),
+        status="ok",
+        log_dir=str(trainer.log_dir),
+        command=command,
+        params=count_parameters(model),
+        config=cli.parser.dump(cli.config, skip_none=False),
+    )
+    try:
+        trainer.fit(model, datamodule=data)
+    except DivergedError as error:
+        record.status, record.error = "diverged", str(error)
+    except Exception as error:  # noqa: BLE001 - any crash is recorded; the grid goes on
+        record.status, record.error = "failed", f"{type(error).__name__}: {error}"
+    record.stats = cli.stats.summary()
+    if record.status == "ok":
+        ckpt = "best" if trainer.checkpoint_callback and trainer.checkpoint_callback.best_model_path else None
+        results = trainer.test(model, datamodule=data, ckpt_path=ckpt, verbose=False)
+        record.metrics = {k: float(v) for k, v in results[0].items()}
+        record.baseline = data.naive_baseline()
+        record.latency_us = inference_latency_us(model, data)
+    record.peak_mem_mb = peak_memory_mb(model.device)
+    if trainer.is_global_zero:
+        log_final_hparams(trainer, model, record)
+        record.write(trainer.log_dir)
+    return record
+
+
+def inference_latency_us(model: L.LightningModule, data: ArchDataModule) -> float:
+    """Microseconds per sample for a forward pass over the whole test split, in inference mode."""
+    x = data.prepared.x["test"].to(model.device)
+    model.eval()
+    with torch.inference_mode():
+        model(x[:2])  # warm-up: first-call allocation and kernel selection
+        start = time.perf_counter()
+        model(x)
+        if x.is_cuda:
+            torch.cuda.synchronize()
+    return (time.perf_counter() - start) / len(x) * 1e6
+
+
+def log_final_hparams(trainer: L.Trainer, model: ArchModule, record: RunRecord) -> None:
+    """Write hparams with the final metrics so TensorBoard's HPARAMS tab can compare runs."""
+    metrics = {k: v for k, v in record.metrics.items() if k.startswith("test/")}
+    metrics["model/params"] = float(record.params or 0)
+    hparams = {k: v for k, v in model.hparams.items() if k not in ("target_mean", "target_std")}
+    hparams.update(arch=record.arch, dataset=record.dataset, seed=record.seed, status=record.status)
+    for logger in trainer.loggers:
+        if isinstance(logger, TensorBoardLogger):
+            logger.log_hyperparams(hparams, metrics=metrics)
+            logger.save()
