@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import archbench.runner  # noqa: F401 - Lightning binds its log handlers to stderr at import: do it before capsys
 from archbench.cli import main
 
 TINY = [

@@ -77,13 +77,26 @@ class ArchbenchCLI(LightningCLI):
             self.trainer_defaults["callbacks"].append(EarlyStopping(monitor="val/loss", patience=patience))
 
 
+def build_cli(args: list[str]) -> ArchbenchCLI:
+    """Parse and instantiate; an ``ArchbenchError`` raised inside a class is unwrapped from jsonargparse's."""
+    try:
+        return ArchbenchCLI(args)
+    except (ValueError, TypeError) as error:
+        cause: BaseException | None = error
+        while cause is not None and not isinstance(cause, ArchbenchError):
+            cause = cause.__cause__ or cause.__context__
+        if cause is None:
+            raise
+        raise cause from None
+
+
 def train(args: list[str], dataset: str, arch: str, command: str) -> RunRecord:
     """Fit, test the best checkpoint, log hparams with the final metrics and write the run record.
 
     Bad input raises ``ArchbenchError`` before anything is written; a crash or divergence during
     training is recorded in the run record instead of raised.
     """
-    cli = ArchbenchCLI(args)
+    cli = build_cli(args)
     trainer, model, data = cli.trainer, cli.model, cli.datamodule
     record = RunRecord(
         dataset=dataset,

@@ -1,0 +1,120 @@
+"""Bad input: one line naming the bad value and what is allowed, exit code 2, no run directory."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archbench.cli import main
+
+
+def write_csv(path: Path, header: str, rows: list[str]) -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
+
+
+@pytest.fixture
+def good_table(tmp_path: Path) -> Path:
+    return write_csv(tmp_path / "table.csv", "a,b,target", [f"{i},{i % 7},{2 * i}" for i in range(60)])
+
+
+def fail(capsys, tmp_path: Path, *args: str) -> str:
+    """Run the CLI, expect exit 2 with a one-line error and no run output; return the message."""
+    log_root = tmp_path / "logs"
+    code = main(["train", *args, "--log_root", str(log_root), "--trainer", "cpu", "--max_epochs", "1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    errors = [line for line in err if line.startswith("archbench: error: ")]
+    assert len(errors) == 1 and err[-1] == errors[0], err
+    assert not any("Traceback" in line for line in err), err
+    assert not log_root.exists() or not any(log_root.iterdir()), "a run directory was written"
+    return errors[0]
+
+
+def test_unknown_arch_lists_the_available_ones(capsys, tmp_path):
+    message = fail(capsys, tmp_path, "--arch", "transformer", "--data", "adding")
+    assert "'transformer'" in message and "gru, linear, lstm, mlp" in message
+
+
+def test_unknown_data_lists_the_available_ones(capsys, tmp_path):
+    message = fail(capsys, tmp_path, "--arch", "mlp", "--data", "mnist")
+    assert "'mnist'" in message and "adding" in message and "house_prices" in message
+
+
+def test_missing_csv_file(capsys, tmp_path):
+    missing = tmp_path / "nope.csv"
+    message = fail(capsys, tmp_path, "--arch", "mlp", "--data", "csv", "--data.path", str(missing))
+    assert str(missing) in message and "not found" in message
+
+
+def test_missing_target_column(capsys, tmp_path, good_table):
+    message = fail(
+        capsys, tmp_path, "--arch", "mlp", "--data", "csv", "--data.path", str(good_table), "--data.target", "price"
+    )
+    assert "'price'" in message and "allowed: a, b, target" in message
+
+
+def test_non_numeric_feature_column(capsys, tmp_path):
+    table = write_csv(tmp_path / "t.csv", "a,colour,target", [f"{i},red,{i}" for i in range(60)])
+    message = fail(capsys, tmp_path, "--arch", "mlp", "--data", "csv", "--data.path", str(table))
+    assert "'colour'" in message and "'red'" in message and "numbers only" in message
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf"])
+def test_nan_or_inf_values(capsys, tmp_path, bad):
+    rows = [f"{i},{i},{i}" for i in range(60)]
+    rows[5] = f"5,{bad},5"
+    table = write_csv(tmp_path / "t.csv", "a,b,target", rows)
+    message = fail(capsys, tmp_path, "--arch", "mlp", "--data", "csv", "--data.path", str(table))
+    assert "'b'" in message and bad in message and "row 7" in message and "finite" in message
+
+
+def test_fewer_rows_than_the_splits_need(capsys, tmp_path):
+    table = write_csv(tmp_path / "t.csv", "a,target", [f"{i},{i}" for i in range(8)])
+    message = fail(capsys, tmp_path, "--arch", "linear", "--data", "csv", "--data.path", str(table))
+    assert "8 samples" in message and "at least 14" in message
+
+
+def test_window_longer_than_the_series(capsys, tmp_path):
+    series = write_csv(tmp_path / "s.csv", "load", [str(i % 13) for i in range(100)])
+    message = fail(
+        capsys, tmp_path, "--arch", "lstm", "--data", "csv_series", "--data.path", str(series), "--data.window", "40"
+    )
+    assert "window=40" in message and "allowed: window + horizon <=" in message
+
+
+def test_horizon_longer_than_the_series(capsys, tmp_path):
+    message = fail(capsys, tmp_path, "--arch", "lstm", "--data", "sine", "--data.horizon", "5000")
+    assert "horizon=5000" in message
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "name"),
+    [
+        ("--model.init_args.lr", "0", "lr"),
+        ("--model.init_args.lr", "-0.1", "lr"),
+        ("--model.init_args.hidden_size", "0", "hidden_size"),
+        ("--data.init_args.batch_size", "-4", "batch_size"),
+        ("--data.init_args.seq_len", "0", "seq_len"),
+        ("--data.init_args.num_samples", "-1", "num_samples"),
+    ],
+)
+def test_non_positive_sizes_and_learning_rate(capsys, tmp_path, option, value, name):
+    message = fail(capsys, tmp_path, "--arch", "lstm", "--data", "adding", option, value)
+    assert f"{name} must be > 0, got {value}" in message or f"{name} must be" in message
+
+
+def test_console_script_exits_2_with_one_line(tmp_path):
+    done = subprocess.run(
+        [Path(sys.executable).with_name("archbench"), "train", "--arch", "resnet"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[1],
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "archbench: error: unknown ARCH 'resnet'; allowed: gru, linear, lstm, mlp"
+    ]

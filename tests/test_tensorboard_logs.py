@@ -1,0 +1,59 @@
+"""TensorBoard event files read back: identical tags across architectures, hparams with final metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.hparams import plugin_data_pb2
+
+REGRESSION_TAGS = {"train/loss_step", "train/loss_epoch", "val/loss", "val/mse", "val/mae", "val/r2", "test/mse",
+                   "test/mae", "test/r2", "train/grad_norm", "model/params"}  # fmt: skip
+
+
+def load(run_dir: str) -> EventAccumulator:
+    return EventAccumulator(run_dir, size_guidance={"scalars": 0, "tensors": 0}).Reload()
+
+
+@pytest.mark.parametrize("arch", ["linear", "lstm"])
+def test_regression_runs_log_the_same_tags(train_run, arch):
+    record = train_run(arch, "sine", "--trainer.log_every_n_steps", "1", epochs=2)
+    tags = set(load(record["log_dir"]).Tags()["scalars"])
+    assert tags >= REGRESSION_TAGS, REGRESSION_TAGS - tags
+
+
+def test_classification_runs_log_accuracy_f1_auroc(train_run):
+    record = train_run("mlp", "wine", "--trainer.log_every_n_steps", "1")
+    tags = set(load(record["log_dir"]).Tags()["scalars"])
+    assert {"val/accuracy", "val/f1", "val/auroc", "test/accuracy", "test/f1", "test/auroc"} <= tags
+
+
+def test_hparams_are_written_with_the_final_test_metrics(train_run):
+    record = train_run("gru", "adding", "--model.init_args.hidden_size", "16")
+    events = load(record["log_dir"])
+    plugin = events.PluginTagToContent("hparams")
+    session = plugin_data_pb2.HParamsPluginData.FromString(plugin["_hparams_/session_start_info"])
+    hparams = session.session_start_info.hparams
+    assert hparams["arch"].string_value == "gru"
+    assert hparams["hidden_size"].number_value == 16
+    assert hparams["seed"].number_value == 0
+    experiment = plugin_data_pb2.HParamsPluginData.FromString(plugin["_hparams_/experiment"])
+    metric_tags = {m.name.tag for m in experiment.experiment.metric_infos}
+    assert {"test/mse", "test/mae", "test/r2", "model/params"} <= metric_tags
+    assert "hp_metric" not in events.Tags()["scalars"]
+    logged = events.Scalars("test/mse")[-1].value
+    assert logged == pytest.approx(record["metrics"]["test/mse"], rel=1e-6)
+
+
+def test_run_directory_records_config_seed_versions_and_rerun_command(train_run):
+    record = train_run("mlp", "diabetes", "--seed", "7")
+    run_dir = Path(record["log_dir"])
+    assert record["seed"] == 7
+    assert record["command"].startswith("archbench train --arch mlp --data diabetes")
+    assert "--seed 7" in record["command"]
+    assert {"torch", "lightning", "torchmetrics", "python"} <= set(record["versions"])
+    config = (run_dir / "config.yaml").read_text()
+    assert "seed_everything: 7" in config and "archbench.models.MLPModel" in config
+    assert "input_size" not in config  # derived from the data, so the rerunnable config never types it
+    assert "input_size: 10" in (run_dir / "hparams.yaml").read_text()
