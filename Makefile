@@ -12,13 +12,25 @@ ACCELERATOR ?=
 DEVICES ?=
 TRAINER ?= default
 ARGS ?=
+NAME ?= default
+ARCHS ?=
+DATASETS ?=
+SEEDS ?=
+JOBS ?= 1
+BENCH_ARGS ?=
 PYTEST_ARGS ?=
+NAME ?= default
+ARCHS ?=
+DATASETS ?=
+SEEDS ?=
+JOBS ?= 1
+BENCH_ARGS ?=
 
 TRAIN_FLAGS = --arch $(ARCH) --seed $(SEED) --trainer $(TRAINER) $(if $(DATA),--data $(DATA)) \
 	$(if $(MAX_EPOCHS),--max_epochs $(MAX_EPOCHS)) $(if $(ACCELERATOR),--accelerator $(ACCELERATOR)) \
 	$(if $(DEVICES),--devices $(DEVICES))
 
-.PHONY: help install train test test-fast lint format tensorboard clean clean-logs
+.PHONY: help install train compare report bench test test-fast lint format tensorboard clean clean-logs
 
 help: ## show this menu
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,6 +45,16 @@ $(STAMP): pyproject.toml
 
 train: $(STAMP) ## train ARCH (lstm) on DATA; also SEED, MAX_EPOCHS, TRAINER, ACCELERATOR, DEVICES, ARGS
 	$(BIN)/archbench train $(TRAIN_FLAGS) $(ARGS)
+
+compare: $(STAMP) ## grid of ARCHS x DATASETS x SEEDS with baselines, then reports/$(NAME)/report.md
+	$(BIN)/archbench compare --name $(NAME) $(if $(ARCHS),--archs $(ARCHS)) $(if $(DATASETS),--data $(DATASETS)) \
+		$(if $(SEEDS),--seeds $(SEEDS)) $(if $(MAX_EPOCHS),--max_epochs $(MAX_EPOCHS)) --jobs $(JOBS) $(ARGS)
+
+report: $(STAMP) ## rebuild reports/$(NAME)/ from its records and logs, without training
+	$(BIN)/archbench report $(NAME)
+
+bench: $(STAMP) ## training speed against hand-written PyTorch: prints ratios (see docs/performance.md)
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 test: $(STAMP) ## the whole suite, real daemons and slow tests included (what CI runs)
 	$(BIN)/pytest -q $(PYTEST_ARGS)

@@ -36,6 +36,7 @@ class RunStatsCallback(L.Callback):
         self.epoch_seconds: list[float] = []
         self.train_losses: list[float] = []
         self.val_losses: list[float] = []
+        self.epochs: list[int] = []  # absolute epoch numbers: a resumed run starts past 0
         self.fit_seconds = 0.0
         self._fit_start = self._epoch_start = 0.0
 
@@ -66,6 +67,7 @@ class RunStatsCallback(L.Callback):
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.epoch_seconds.append(time.perf_counter() - self._epoch_start)
+        self.epochs.append(trainer.current_epoch)
         metrics = trainer.callback_metrics
         train_loss = float(metrics.get("train/loss_epoch", math.nan))
         self.train_losses.append(train_loss)
@@ -77,15 +79,13 @@ class RunStatsCallback(L.Callback):
         """Numbers for the run record: timing, best epoch, generalization gap, gradient norms."""
         norms = [float(n) for n in self.grad_norms]
         finite_val = [(v, i) for i, v in enumerate(self.val_losses) if math.isfinite(v)]
-        best_epoch = min(finite_val)[1] if finite_val else None
+        best = min(finite_val)[1] if finite_val else None
         return {
-            "epochs": len(self.epoch_seconds),
+            "epochs": self.epochs[-1] + 1 if self.epochs else 0,
             "train_time_s": self.fit_seconds,
             "time_per_epoch_s": statistics.median(self.epoch_seconds) if self.epoch_seconds else None,
-            "best_epoch": best_epoch,
-            "gen_gap": (
-                self.val_losses[best_epoch] - self.train_losses[best_epoch] if best_epoch is not None else None
-            ),
+            "best_epoch": self.epochs[best] if best is not None else None,
+            "gen_gap": (self.val_losses[best] - self.train_losses[best] if best is not None else None),
             "grad_norm_max": max(norms) if norms else None,
             "grad_norm_median": statistics.median(norms) if norms else None,
         }

@@ -9,6 +9,8 @@ from archbench.configs import available, config_path
 from archbench.errors import ArchbenchError
 from archbench.record import RunRecord, rerun_command
 
+EXIT_CODES = {"ok": 0, "failed": 1, "diverged": 1, "preempted": 143}  # 143: terminated by SIGTERM
+
 
 def train_arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(
@@ -42,6 +44,9 @@ def lightning_args(options: argparse.Namespace, extra: list[str]) -> list[str]:
 
 
 def print_summary(record: RunRecord) -> None:
+    if record.status == "preempted":
+        print(f"\n{record.arch} on {record.dataset}: preempted; rerun the same command to resume from {record.log_dir}")
+        return
     print(f"\n{record.arch} on {record.dataset} (seed {record.seed}): {record.status}")
     if record.error:
         print(f"  error: {record.error}")
@@ -62,7 +67,7 @@ def run_train(argv: list[str]) -> int:
 
     record = train(args, options.data, options.arch, rerun_command(["train", *argv]))
     print_summary(record)
-    return 0 if record.status == "ok" else 1
+    return EXIT_CODES[record.status]
 
 
 def run_fit(argv: list[str]) -> int:
@@ -70,10 +75,22 @@ def run_fit(argv: list[str]) -> int:
 
     record = train(argv, "custom", "custom", rerun_command(["fit", *argv]))
     print_summary(record)
-    return 0 if record.status == "ok" else 1
+    return EXIT_CODES[record.status]
 
 
-COMMANDS = {"train": run_train, "fit": run_fit}
+def run_compare(argv: list[str]) -> int:
+    from archbench.compare import run_compare as compare
+
+    return compare(argv)
+
+
+def run_report(argv: list[str]) -> int:
+    from archbench.compare import run_report as report
+
+    return report(argv)
+
+
+COMMANDS = {"train": run_train, "fit": run_fit, "compare": run_compare, "report": run_report}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,16 @@ def versions() -> dict[str, str]:
     return found
 
 
+def write_atomic(target: str | Path, text: str) -> Path:
+    """Write through a temporary file and a rename, so a reader never sees half a file."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=target.parent, suffix=".tmp", delete=False) as handle:
+        handle.write(text)
+    os.replace(handle.name, target)
+    return target
+
+
 def rerun_command(args: list[str]) -> str:
     """The shell command that reruns this run."""
     return shlex.join(["archbench", *args])
@@ -42,6 +52,7 @@ class RunRecord:
     status: str
     log_dir: str
     command: str
+    kind: str = "model"
     metrics: dict[str, float] = field(default_factory=dict)
     baseline: dict[str, float] = field(default_factory=dict)
     params: int | None = None
@@ -52,15 +63,9 @@ class RunRecord:
     config: str = ""
     versions: dict[str, str] = field(default_factory=versions)
 
-    def write(self, directory: str | Path) -> Path:
-        """Write ``run.json`` via a temporary file and a rename, so a reader never sees half a record."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        target = directory / RECORD_NAME
-        with tempfile.NamedTemporaryFile("w", dir=directory, suffix=".tmp", delete=False) as handle:
-            json.dump(asdict(self), handle, indent=2, sort_keys=True)
-        os.replace(handle.name, target)
-        return target
+    def write(self, target: str | Path) -> Path:
+        """Write the record as JSON, atomically."""
+        return write_atomic(target, json.dumps(asdict(self), indent=2, sort_keys=True))
 
     @classmethod
     def read(cls, path: str | Path) -> RunRecord:

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
+from pathlib import Path
 
 import lightning as L
 import torch
+import yaml
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from archbench.callbacks import RunStatsCallback, count_parameters, peak_memory_mb
 from archbench.data.base import ArchDataModule
 from archbench.errors import ArchbenchError, DivergedError
 from archbench.models.base import ArchModule
-from archbench.record import RunRecord
+from archbench.record import RECORD_NAME, RunRecord
+from archbench.resume import VERSION_ENV, choose_version
 
 LINKED_FROM_DATA = ("task", "input_size", "seq_len", "output_size", "target_mean", "target_std")
 
@@ -57,16 +62,23 @@ class ArchbenchCLI(LightningCLI):
         )
         parser.add_argument("--early_stopping_patience", type=int | None, default=None, help="epochs; off if unset")
         parser.add_argument("--run_name", type=str, default="runs", help="log folder under --log_root: data/arch")
+        parser.add_argument("--run_version", type=str | None, default=None, help="fixed folder; else version_N")
         parser.add_argument("--log_root", type=str, default="lightning_logs")
+        parser.add_argument("--resume", type=bool, default=True, help="continue an unfinished run of this config")
 
     def before_instantiate_classes(self) -> None:
         config = self.config
+        run_root = Path(config.log_root) / config.run_name
+        current = yaml.safe_load(self.parser.dump(config, skip_none=False))
+        config.run_version, self.resume_from = choose_version(run_root, current, config.run_version, config.resume)
+        config.trainer.default_root_dir = str(run_root / config.run_version)  # where SLURM saves hpc_ckpt_N
         if config.trainer.logger in (None, True):
             config.trainer.logger = {
                 "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
                 "init_args": {
                     "save_dir": config.log_root,
                     "name": config.run_name,
+                    "version": config.run_version,
                     "default_hp_metric": False,
                 },
             }
@@ -108,12 +120,19 @@ def train(args: list[str], dataset: str, arch: str, command: str) -> RunRecord:
         params=count_parameters(model),
         config=cli.parser.dump(cli.config, skip_none=False),
     )
+    os.environ[VERSION_ENV] = cli.config.run_version
     try:
-        trainer.fit(model, datamodule=data)
+        trainer.fit(model, datamodule=data, ckpt_path=cli.resume_from)
+    except SIGTERMException:
+        # Lightning stopped at the end of the epoch, after its last.ckpt: no record, so a rerun resumes.
+        record.status, record.error = "preempted", "SIGTERM: stopped after saving a checkpoint"
+        return record
     except DivergedError as error:
         record.status, record.error = "diverged", str(error)
     except Exception as error:  # noqa: BLE001 - any crash is recorded; the grid goes on
         record.status, record.error = "failed", f"{type(error).__name__}: {error}"
+    finally:
+        os.environ.pop(VERSION_ENV, None)
     record.stats = cli.stats.summary()
     if record.status == "ok":
         ckpt = "best" if trainer.checkpoint_callback and trainer.checkpoint_callback.best_model_path else None
@@ -124,7 +143,7 @@ def train(args: list[str], dataset: str, arch: str, command: str) -> RunRecord:
     record.peak_mem_mb = peak_memory_mb(model.device)
     if trainer.is_global_zero:
         log_final_hparams(trainer, model, record)
-        record.write(trainer.log_dir)
+        record.write(Path(trainer.log_dir) / RECORD_NAME)
     return record
 
 

@@ -1,0 +1,79 @@
+"""scikit-learn baselines on the identical splits and scaling that the neural models see."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.multioutput import MultiOutputRegressor
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+from archbench.data.base import ArchDataModule
+from archbench.models.base import task_metrics
+from archbench.record import RunRecord
+
+BASELINES: dict[str, tuple[Callable[[int], BaseEstimator], Callable[[int], BaseEstimator]]] = {
+    # name: (regressor, classifier), each built from the run's seed
+    "sk_linear": (lambda seed: LinearRegression(), lambda seed: LogisticRegression(max_iter=2000)),
+    "sk_mlp": (
+        lambda seed: MLPRegressor(hidden_layer_sizes=(64, 64), max_iter=300, early_stopping=True, random_state=seed),
+        lambda seed: MLPClassifier(hidden_layer_sizes=(64, 64), max_iter=300, early_stopping=True, random_state=seed),
+    ),
+    "sk_hgb": (
+        lambda seed: MultiOutputRegressor(HistGradientBoostingRegressor(random_state=seed)),
+        lambda seed: HistGradientBoostingClassifier(random_state=seed),
+    ),
+}
+
+
+def parameter_count(model: BaseEstimator) -> int:
+    """Learned numbers: coefficients and intercepts, or tree nodes for gradient boosting."""
+    if hasattr(model, "estimators_"):
+        return sum(parameter_count(m) for m in model.estimators_)
+    if hasattr(model, "coefs_"):
+        return sum(w.size for w in model.coefs_) + sum(b.size for b in model.intercepts_)
+    if hasattr(model, "coef_"):
+        return int(np.size(model.coef_) + np.size(model.intercept_))
+    return sum(len(tree.nodes) for iteration in getattr(model, "_predictors", []) for tree in iteration)
+
+
+def run_baseline(name: str, data: ArchDataModule, dataset: str, seed: int) -> RunRecord:
+    """Fit one baseline on the training split and score the test split with the models' torchmetrics."""
+    x = {stage: t.flatten(1).numpy() for stage, t in data.prepared.x.items()}
+    y = {stage: t.numpy() for stage, t in data.prepared.y.items()}
+    regression = data.task == "regression"
+    model = BASELINES[name][0 if regression else 1](seed)
+    started = time.perf_counter()
+    single_target = regression and y["train"].shape[1] == 1
+    model.fit(x["train"], y["train"][:, 0] if single_target and not hasattr(model, "estimator") else y["train"])
+    train_time = time.perf_counter() - started
+    started = time.perf_counter()
+    if regression:
+        predicted = torch.as_tensor(model.predict(x["test"]), dtype=torch.float32).reshape(len(x["test"]), -1)
+        std, mean = torch.tensor(data.target_std), torch.tensor(data.target_mean)
+        preds, target = (predicted * std + mean).flatten(), (data.prepared.y["test"] * std + mean).flatten()
+    else:
+        proba = np.zeros((len(x["test"]), data.output_size), dtype=np.float32)
+        proba[:, model.classes_] = model.predict_proba(x["test"])
+        preds, target = torch.as_tensor(proba), data.prepared.y["test"]
+    latency_us = (time.perf_counter() - started) / len(x["test"]) * 1e6
+    metrics = task_metrics(data.task, data.output_size)
+    metrics.update(preds, target)
+    return RunRecord(
+        dataset=dataset,
+        arch=name,
+        seed=seed,
+        status="ok",
+        log_dir="",
+        command="",
+        kind="baseline",
+        metrics={f"test/{k}": float(v) for k, v in metrics.compute().items()},
+        params=parameter_count(model),
+        latency_us=latency_us,
+        stats={"train_time_s": train_time},
+    )
