@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from archbench.cli import main
 
@@ -118,3 +119,13 @@ def test_console_script_exits_2_with_one_line(tmp_path):
     assert done.stderr.strip().splitlines() == [
         "archbench: error: unknown ARCH 'resnet'; allowed: gru, linear, lstm, mlp"
     ]
+
+
+def test_gpu_profile_without_a_gpu_is_a_one_line_error(capsys, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU, so the gpu profile is valid here")
+    log_root = tmp_path / "logs"
+    code = main(["train", "--arch", "mlp", "--data", "wine", "--trainer", "gpu", "--log_root", str(log_root)])
+    assert code == 2
+    assert "allowed accelerators: cpu, auto" in capsys.readouterr().err
+    assert not log_root.exists()

@@ -13,7 +13,7 @@ import yaml
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import TensorBoardLogger
-from lightning.pytorch.utilities.exceptions import SIGTERMException
+from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 
 from archbench.callbacks import RunStatsCallback, count_parameters, peak_memory_mb
 from archbench.data.base import ArchDataModule
@@ -82,6 +82,10 @@ class ArchbenchCLI(LightningCLI):
                     "default_hp_metric": False,
                 },
             }
+        if str(config.trainer.precision).startswith("bf16") and torch.cuda.is_available():
+            if not torch.cuda.is_bf16_supported():
+                warnings.warn("this GPU has no bf16: using fp16 mixed precision instead", stacklevel=1)
+                config.trainer.precision = "16-mixed"
         patience = config.early_stopping_patience
         if patience is not None:
             if patience < 1:
@@ -93,6 +97,9 @@ def build_cli(args: list[str]) -> ArchbenchCLI:
     """Parse and instantiate; an ``ArchbenchError`` raised inside a class is unwrapped from jsonargparse's."""
     try:
         return ArchbenchCLI(args)
+    except MisconfigurationException as error:
+        available = "cpu, gpu, auto" if torch.cuda.is_available() else "cpu, auto (no GPU here)"
+        raise ArchbenchError(f"{str(error).splitlines()[0]}; allowed accelerators: {available}") from None
     except (ValueError, TypeError) as error:
         cause: BaseException | None = error
         while cause is not None and not isinstance(cause, ArchbenchError):
@@ -143,7 +150,7 @@ def train(args: list[str], dataset: str, arch: str, command: str) -> RunRecord:
     record.peak_mem_mb = peak_memory_mb(model.device)
     if trainer.is_global_zero:
         log_final_hparams(trainer, model, record)
-        record.write(Path(trainer.log_dir) / RECORD_NAME)
+        record.write(Path(record.log_dir) / RECORD_NAME)
     return record
 
 

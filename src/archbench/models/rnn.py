@@ -34,6 +34,8 @@ class RecurrentModel(ArchModule):
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden_size, self.output_size))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # After DDP's broadcast or a device move, cuDNN wants one contiguous weight buffer again (no-op on CPU).
+        self.rnn.flatten_parameters()
         outputs, _ = self.rnn(self.as_sequence(x))
         return self.head(outputs[:, -1])
 
