@@ -82,10 +82,10 @@ class ArchbenchCLI(LightningCLI):
                     "default_hp_metric": False,
                 },
             }
-        if str(config.trainer.precision).startswith("bf16") and torch.cuda.is_available():
-            if not torch.cuda.is_bf16_supported():
-                warnings.warn("this GPU has no bf16: using fp16 mixed precision instead", stacklevel=1)
-                config.trainer.precision = "16-mixed"
+        bf16 = str(config.trainer.precision).startswith("bf16")
+        if bf16 and torch.cuda.is_available() and not torch.cuda.is_bf16_supported():
+            warnings.warn("this GPU has no bf16: using fp16 mixed precision instead", stacklevel=1)
+            config.trainer.precision = "16-mixed"
         patience = config.early_stopping_patience
         if patience is not None:
             if patience < 1:
