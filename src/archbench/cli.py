@@ -90,7 +90,13 @@ def run_report(argv: list[str]) -> int:
     return report(argv)
 
 
-COMMANDS = {"train": run_train, "fit": run_fit, "compare": run_compare, "report": run_report}
+def run_slurm(argv: list[str]) -> int:
+    from archbench.slurm import run_slurm as slurm
+
+    return slurm(argv)
+
+
+COMMANDS = {"train": run_train, "fit": run_fit, "compare": run_compare, "report": run_report, "slurm": run_slurm}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from archbench.baselines import BASELINES
 from archbench.errors import ArchbenchError
-from archbench.grid import GridSpec, finished_records, run_grid
+from archbench.grid import GridSpec, finished_records, run_grid, run_one_cell
 from archbench.results import write_results
 
 DEFAULT_ARCHS = "linear,mlp,lstm,gru"
@@ -32,12 +32,13 @@ def grid_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max_epochs", type=int, help="per model cell (default: the trainer profile's)")
     parser.add_argument("--trainer", default="cpu", help="trainer profile for every cell")
     parser.add_argument("--jobs", type=int, default=1, help="cells run in parallel processes")
+    parser.add_argument("--cell", type=int, help="run only this cell index (a SLURM array task), no report")
     parser.add_argument("--log_root", default="lightning_logs")
     parser.add_argument("--reports_root", default="reports")
     return parser
 
 
-def spec_from_args(argv: list[str]) -> tuple[GridSpec, int]:
+def spec_from_args(argv: list[str]) -> tuple[GridSpec, argparse.Namespace]:
     options, extra = grid_parser().parse_known_args(argv)
     if options.seeds < 1:
         raise ArchbenchError(f"--seeds must be >= 1, got {options.seeds}")
@@ -55,7 +56,7 @@ def spec_from_args(argv: list[str]) -> tuple[GridSpec, int]:
         log_root=options.log_root,
         reports_root=options.reports_root,
     )
-    return spec, options.jobs
+    return spec, options
 
 
 def report_from_records(out_dir: Path) -> Path:
@@ -79,10 +80,14 @@ def print_verdicts(report_md: Path) -> None:
 
 
 def run_compare(argv: list[str]) -> int:
-    spec, jobs = spec_from_args(argv)
+    spec, options = spec_from_args(argv)
+    if options.cell is not None:
+        record = run_one_cell(spec, options.cell)
+        print(f"cell {options.cell}: {record.arch} on {record.dataset} seed {record.seed}: {record.status}")
+        return 0 if record.status == "ok" else 1
     try:
-        records = run_grid(spec, jobs)
-    except KeyboardInterrupt:
+        records = run_grid(spec, options.jobs)
+    except (KeyboardInterrupt, SystemExit):  # Lightning turns Ctrl-C during a fit into SystemExit
         print(f"\ninterrupted: finished cells are kept in {spec.cells_dir}; rerun the same command to resume")
         return 130
     failed = [r for r in records.values() if r.status != "ok"]

@@ -18,6 +18,7 @@ from archbench.configs import config_path
 from archbench.data.base import ArchDataModule
 from archbench.errors import ArchbenchError
 from archbench.record import RunRecord, rerun_command
+from archbench.resume import newest_checkpoint
 
 # Lightning's own bar sits below the grid's bar instead of replacing it.
 CELL_PROGRESS_BAR = (
@@ -109,7 +110,9 @@ def run_cell(spec: GridSpec, cell: Cell, threads: int | None = None, show_progre
         if cell.is_baseline:
             return run_baseline(cell.arch, load_datamodule(cell.dataset, cell.seed), cell.dataset, cell.seed)
         argv = spec.cell_args(cell)
-        shutil.rmtree(Path(spec.log_root) / cell.dataset / cell.arch / f"{spec.name}_seed{cell.seed}", True)
+        run_dir = Path(spec.log_root) / cell.dataset / cell.arch / f"{spec.name}_seed{cell.seed}"
+        if newest_checkpoint(run_dir) is None:  # a preempted cell resumes; anything else starts clean
+            shutil.rmtree(run_dir, ignore_errors=True)
         options, extra = train_arguments(argv)
         progress = [CELL_PROGRESS_BAR] if show_progress else ["--trainer.enable_progress_bar", "false"]
         extra += [*progress, "--trainer.enable_model_summary", "false"]
@@ -136,7 +139,10 @@ def run_grid(spec: GridSpec, jobs: int = 1) -> dict[str, RunRecord]:
         if jobs <= 1:
             for cell in todo:
                 bar.set_postfix_str(cell.key)
-                done[cell.key] = _store(spec, cell, run_cell(spec, cell))
+                record = run_cell(spec, cell)
+                if record.status == "preempted":  # SIGTERM: stop here; a rerun resumes this cell
+                    break
+                done[cell.key] = _store(spec, cell, record)
                 bar.update()
         else:
             threads = max(1, (os.cpu_count() or 1) // jobs)
@@ -150,6 +156,14 @@ def run_grid(spec: GridSpec, jobs: int = 1) -> dict[str, RunRecord]:
     finally:
         bar.close()
     return {c.key: done[c.key] for c in cells if c.key in done}
+
+
+def run_one_cell(spec: GridSpec, index: int) -> RunRecord:
+    """Run cell ``index`` of the grid (a SLURM array task) and store its record."""
+    cells = spec.cells()
+    if not 0 <= index < len(cells):
+        raise ArchbenchError(f"--cell {index} is out of range; allowed: 0..{len(cells) - 1}")
+    return _store(spec, cells[index], run_cell(spec, cells[index], show_progress=False))
 
 
 def _store(spec: GridSpec, cell: Cell, record: RunRecord) -> RunRecord:

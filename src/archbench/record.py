@@ -53,6 +53,7 @@ class RunRecord:
     log_dir: str
     command: str
     kind: str = "model"
+    world_size: int = 1
     metrics: dict[str, float] = field(default_factory=dict)
     baseline: dict[str, float] = field(default_factory=dict)
     params: int | None = None

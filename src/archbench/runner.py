@@ -141,6 +141,7 @@ def train(args: list[str], dataset: str, arch: str, command: str) -> RunRecord:
     finally:
         os.environ.pop(VERSION_ENV, None)
     record.stats = cli.stats.summary()
+    record.world_size = trainer.world_size
     if record.status == "ok":
         ckpt = "best" if trainer.checkpoint_callback and trainer.checkpoint_callback.best_model_path else None
         results = trainer.test(model, datamodule=data, ckpt_path=ckpt, verbose=False)

@@ -1,0 +1,107 @@
+"""The comparison grid: end to end with a report, failure isolation, resume after a finished or interrupted grid."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from archbench.cli import main
+
+REPO = Path(__file__).parents[1]
+TINY = ["--trainer.limit_train_batches", "4", "--trainer.limit_val_batches", "2", "--trainer.deterministic", "true"]
+QUALITY_COLUMNS = ("dataset", "arch", "kind", "seed", "status", "test_mse", "test_mae", "test_r2", "test_accuracy",
+                   "test_f1", "test_auroc", "params", "epochs", "best_epoch")  # fmt: skip
+
+
+def grid_args(tmp_path: Path, *extra: str, name: str = "g") -> list[str]:
+    return [
+        "compare", "--archs", "linear,mlp", "--data", "house_prices", "--seeds", "2", "--baselines", "sk_linear",
+        "--name", name, "--max_epochs", "3", "--log_root", str(tmp_path / "logs"),
+        "--reports_root", str(tmp_path / "reports"), *TINY, *extra,
+    ]  # fmt: skip
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def quality(path: Path) -> list[tuple[str, ...]]:
+    return [tuple(row[c] for c in QUALITY_COLUMNS) for row in read_rows(path)]
+
+
+def test_small_grid_runs_end_to_end_and_writes_the_report(tmp_path):
+    assert main(grid_args(tmp_path)) == 0
+    out = tmp_path / "reports" / "g"
+    rows = read_rows(out / "results.csv")
+    assert len(rows) == 6  # (2 archs + 1 baseline) x 2 seeds
+    assert {r["status"] for r in rows} == {"ok"}
+    assert {(r["arch"], r["kind"]) for r in rows} == {("linear", "model"), ("mlp", "model"), ("sk_linear", "baseline")}
+    model_rows = [r for r in rows if r["kind"] == "model"]
+    for row in model_rows:
+        for column in ("test_mse", "params", "train_time_s", "time_per_epoch_s", "epochs", "best_epoch", "latency_us",
+                       "peak_mem_mb", "gen_gap", "grad_norm_max", "grad_norm_median", "log_dir"):  # fmt: skip
+            assert row[column] != "", column
+        assert Path(row["log_dir"]).is_relative_to(tmp_path / "logs" / "house_prices")
+    assert (out / "report.md").is_file() and (out / "report.html").is_file()
+    assert list(out.glob("*.png"))
+    report = (out / "report.md").read_text()
+    assert "house_prices" in report and "sk_linear" in report
+
+
+def test_rerunning_a_finished_grid_trains_nothing(tmp_path):
+    assert main(grid_args(tmp_path)) == 0
+    cells = sorted((tmp_path / "reports" / "g" / "cells").glob("*.json"))
+    before = {p: p.stat().st_mtime_ns for p in cells}
+    runs_before = {p: p.stat().st_mtime_ns for p in (tmp_path / "logs").rglob("run.json")}
+    assert main(grid_args(tmp_path)) == 0
+    assert {p: p.stat().st_mtime_ns for p in cells} == before
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "logs").rglob("run.json")} == runs_before
+
+
+def test_a_diverging_cell_is_recorded_and_the_others_complete(tmp_path, monkeypatch):
+    configs = tmp_path / "configs"
+    shutil.copytree(REPO / "configs", configs)
+    (configs / "model" / "exploding.yaml").write_text(
+        "class_path: archbench.models.LinearModel\ninit_args:\n  lr: 1.0e+30\n"
+    )
+    monkeypatch.setenv("ARCHBENCH_CONFIGS", str(configs))
+    args = grid_args(tmp_path)
+    args[args.index("linear,mlp")] = "exploding,mlp"
+    assert main(args) == 0
+    rows = read_rows(tmp_path / "reports" / "g" / "results.csv")
+    statuses = {(r["arch"], r["seed"]): r["status"] for r in rows}
+    assert statuses[("exploding", "0")] == statuses[("exploding", "1")] == "diverged"
+    assert {s for (arch, _), s in statuses.items() if arch != "exploding"} == {"ok"}
+    diverged = next(r for r in rows if r["arch"] == "exploding")
+    assert "nan" in diverged["error"] or "inf" in diverged["error"]
+    assert "Failed or diverged" in (tmp_path / "reports" / "g" / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_an_interrupted_grid_resumed_gives_the_same_results(tmp_path):
+    assert main(grid_args(tmp_path / "straight")) == 0
+    expected = quality(tmp_path / "straight" / "reports" / "g" / "results.csv")
+
+    command = [str(Path(sys.executable).with_name("archbench")), *grid_args(tmp_path / "resumed")]
+    cells = tmp_path / "resumed" / "reports" / "g" / "cells"
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    while len(list(cells.glob("*.json"))) < 2:
+        assert process.poll() is None and time.monotonic() < deadline, "the grid ended before it could be interrupted"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    output = process.communicate(timeout=120)[0].decode()
+    assert process.returncode == 130, output[-2000:]
+    finished = len(list(cells.glob("*.json")))
+    assert 2 <= finished < 6, f"{finished} cells finished: the interruption came too late to test resuming"
+
+    assert main(grid_args(tmp_path / "resumed")) == 0
+    assert quality(tmp_path / "resumed" / "reports" / "g" / "results.csv") == expected

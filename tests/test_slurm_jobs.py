@@ -1,0 +1,82 @@
+"""archbench on a real local SLURM cluster: an sbatch array of a grid, and a 2-task srun DDP job."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from archbench.cli import main
+
+from slurm_helpers import slurm_available, wait_for_job
+
+pytestmark = [pytest.mark.slow, pytest.mark.slurm]
+
+READY, REASON = slurm_available()
+needs_slurm = pytest.mark.skipif(not READY, reason=REASON)
+TINY = [
+    "--trainer.limit_train_batches",
+    "3",
+    "--trainer.limit_val_batches",
+    "2",
+    "--trainer.enable_progress_bar",
+    "false",
+]
+
+
+def submitted_job(capsys) -> str:
+    match = re.search(r"submitted job (\d+)", capsys.readouterr().out)
+    assert match, "no job id printed"
+    return match.group(1)
+
+
+def test_slurm_compare_writes_an_array_with_one_task_per_cell(tmp_path, capsys):
+    script = tmp_path / "array.sbatch"
+    grid = ["--archs", "linear,mlp", "--data", "wine", "--seeds", "2", "--baselines", "none", "--name", "arr",
+            "--reports_root", str(tmp_path / "reports"), "--log_root", str(tmp_path / "logs")]  # fmt: skip
+    sbatch = ["--partition", "debug", "--time", "00:20:00", "--mem", "2G", "--account", "lab",
+              "--sbatch-line", "qos=short", "--sbatch-line=#SBATCH --exclusive"]  # fmt: skip
+    code = main(["slurm", "compare", *grid, *sbatch, "--script", str(script)])
+    assert code == 0
+    text = script.read_text()
+    expected = ["--array=0-3", "--partition=debug", "--time=00:20:00", "--mem=2G", "--account=lab", "--qos=short",
+                "--exclusive", "--signal=SIGUSR1@90"]  # fmt: skip
+    for option in expected:
+        assert f"#SBATCH {option}" in text.splitlines(), option
+    assert '--cell "$SLURM_ARRAY_TASK_ID"' in text
+
+
+@needs_slurm
+def test_sbatch_array_of_a_small_grid_then_report(tmp_path, capsys):
+    reports = tmp_path / "reports"
+    grid = ["--archs", "linear,mlp", "--data", "wine", "--seeds", "2", "--baselines", "sk_linear", "--name", "arr",
+            "--max_epochs", "2", "--reports_root", str(reports), "--log_root", str(tmp_path / "logs")]  # fmt: skip
+    grid += TINY
+    assert main(["slurm", "compare", *grid, "--submit"]) == 0
+    wait_for_job(submitted_job(capsys), timeout=600)
+    outputs = sorted((reports / "arr" / "slurm").glob("*.out"))
+    assert len(outputs) == 6, outputs
+    assert main(["report", str(reports / "arr")]) == 0
+    with (reports / "arr" / "results.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 6 and {r["status"] for r in rows} == {"ok"}, [o.read_text()[-500:] for o in outputs]
+    assert (reports / "arr" / "report.md").is_file()
+
+
+@needs_slurm
+def test_srun_ddp_job_runs_with_world_size_two(tmp_path, capsys):
+    script = tmp_path / "ddp.sbatch"
+    args = ["--arch", "mlp", "--data", "house_prices", "--max_epochs", "2", "--log_root", str(tmp_path / "logs"), *TINY]
+    assert (
+        main(["slurm", "fit", *args, "--nodes", "1", "--tasks-per-node", "2", "--script", str(script), "--submit"]) == 0
+    )
+    assert "srun " in script.read_text()
+    wait_for_job(submitted_job(capsys), timeout=600)
+    output = next(tmp_path.glob("*.out")).read_text()
+    assert "MEMBER: 1/2" in output and "MEMBER: 2/2" in output, output[-3000:]
+    record = json.loads(next((tmp_path / "logs").rglob("run.json")).read_text())
+    assert record["status"] == "ok" and record["world_size"] == 2
+    assert Path(record["log_dir"]).name.startswith("slurm_")
