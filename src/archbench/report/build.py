@@ -1,0 +1,196 @@
+"""Turn ``results.csv`` (and the runs' TensorBoard logs) into report.md, report.html and figures."""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from archbench.errors import ArchbenchError
+from archbench.report.columns import COST_COLUMNS, LOWER_IS_BETTER, PRIMARY_METRIC, RESULT_COLUMNS
+from archbench.report.curves import Curve, read_scalar
+from archbench.report.plots import plot_bars, plot_quality_vs_cost, plot_val_curves
+from archbench.report.render import Block, Table, render_html, render_markdown
+from archbench.report.stats import SIMILAR_WITHIN, Comparison, compare_to_best, format_ratio, verdict
+
+Row = dict[str, str]
+
+CURVE_TAG = "val/loss"
+COST_AXIS = "train_time_s"
+TITLE = "archbench report: do the architectures perform similarly?"
+METHOD = (
+    "Each architecture is compared with the best one (by mean of the primary metric) on the same dataset: "
+    "a paired t-test over the seeds both ran (when there are at least 2), otherwise Welch's t-test. p_holm "
+    "is Holm-adjusted across the comparisons within a dataset; * marks p_holm < α={alpha:g}. Effect is d_z "
+    "(paired) or Hedges' g (Welch), positive when worse than the best. Ratio is how many times worse than "
+    "the best (other/best for errors, best/other for accuracy-type metrics). When every value (or every "
+    "paired difference) is identical there is no variance to test: p = 1 if the means are equal, else 0. "
+    "Similar means no significant difference and every mean within {similar:.0%} of the best; a larger "
+    "gap without significance is reported as inconclusive. Cost columns are means over the successful "
+    "runs. Runs whose status is not ok are left out of every statistic."
+)
+
+
+def read_results(path: Path) -> list[Row]:
+    """The rows of a results.csv; every column of RESULT_COLUMNS must be present."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in RESULT_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ArchbenchError(f"{path}: missing columns {', '.join(missing)}; allowed: a results.csv")
+        return list(reader)
+
+
+def number(text: str) -> float:
+    return float(text) if text.strip() else math.nan
+
+
+def fmt(value: float, spec: str = ".4g") -> str:
+    return "—" if math.isnan(value) else format(value, spec)
+
+
+def file_stem(dataset: str) -> str:
+    """A file-name-safe version of a dataset name (CSV datasets may carry paths)."""
+    return re.sub(r"[^\w.-]+", "_", dataset)
+
+
+def primary_metric(rows: list[Row]) -> str | None:
+    """Classification when any row has an accuracy, regression when any has an MSE, else None."""
+    for task in ("classification", "regression"):
+        if any(row[PRIMARY_METRIC[task]].strip() for row in rows):
+            return PRIMARY_METRIC[task]
+    return None
+
+
+def cost_means(rows: list[Row]) -> dict[str, float]:
+    """Mean of each cost column over rows, NaN where no row has a value."""
+    means = {}
+    for column in COST_COLUMNS:
+        values = [number(row[column]) for row in rows if row[column].strip()]
+        means[column] = float(np.mean(values)) if values else math.nan
+    return means
+
+
+def resolve_log_dir(log_dir: str, base: Path) -> Path:
+    """A log dir as written (absolute, or relative to where the grid ran), else relative to results.csv."""
+    path = Path(log_dir)
+    return path if path.is_absolute() or path.exists() else base / path
+
+
+def read_curves(rows: list[Row], base: Path) -> dict[str, list[Curve]]:
+    """Validation-loss curves per model arch, in seed order; runs without a log dir or the tag are skipped."""
+    curves: dict[str, list[Curve]] = defaultdict(list)
+    for row in sorted(rows, key=lambda r: (r["arch"], int(r["seed"]))):
+        if row["kind"] == "baseline" or not row["log_dir"].strip():
+            continue
+        curve = read_scalar(resolve_log_dir(row["log_dir"], base), CURVE_TAG)
+        if curve:
+            curves[row["arch"]].append(curve)
+    return dict(curves)
+
+
+def arch_line(c: Comparison, arch_rows: list[Row]) -> list[str]:
+    """One table line: quality, the test against the best, then mean costs."""
+    label = f"{c.arch} (baseline)" if arch_rows[0]["kind"] == "baseline" else c.arch
+    costs = cost_means(arch_rows)
+    quality = [label, f"{fmt(c.mean)} ± {fmt(c.std)}", f"[{fmt(c.ci_low)}, {fmt(c.ci_high)}]"]
+    star = " *" if c.significant else ""
+    test = [str(c.n), str(c.rank), c.test, fmt(c.p_value, ".2g"), fmt(c.p_holm, ".2g") + star]
+    size = [fmt(c.effect_size, ".3g"), "—" if math.isnan(c.ratio) else format_ratio(c.ratio)]
+    cost = [fmt(costs[col], ".0f" if col == "params" else ".4g") for col in COST_COLUMNS]
+    return quality + test + size + cost
+
+
+def arch_table(comparisons: list[Comparison], rows: list[Row], metric: str) -> Table:
+    """Quality, test against the best, and cost: one line per arch in rank order."""
+    header = [f"{metric} mean ± std", "95% CI", "n", "rank", "test vs best", "p", "p_holm", "effect", "ratio"]
+    lines = [arch_line(c, [r for r in rows if r["arch"] == c.arch]) for c in comparisons]
+    return Table(["arch", *header, *COST_COLUMNS], lines)
+
+
+def cost_rows(comparisons: list[Comparison], rows: list[Row], metric: str) -> list[dict[str, object]]:
+    """Per-arch mean quality and mean cost, for the quality-vs-cost figure."""
+    return [
+        {
+            "arch": c.arch,
+            metric: c.mean,
+            COST_AXIS: cost_means([r for r in rows if r["arch"] == c.arch])[COST_AXIS],
+        }
+        for c in comparisons
+    ]
+
+
+def dataset_section(
+    dataset: str, rows: list[Row], out_dir: Path, base: Path, alpha: float
+) -> tuple[list[Block], list[str]]:
+    """The blocks of one dataset's section and its row of the verdict table; writes the section's figures."""
+    ok = [r for r in rows if r["status"] == "ok"]
+    metric = primary_metric(rows)
+    if metric is None or not ok:
+        line = f"{dataset}: no successful runs — nothing to compare"
+        return [("h2", dataset), ("p", line)], [dataset, "—", "—", line]
+    groups: dict[str, dict[int, float]] = defaultdict(dict)
+    for row in ok:
+        groups[row["arch"]][int(row["seed"])] = number(row[metric])
+    comparisons = compare_to_best(dict(groups), higher_is_better=not LOWER_IS_BETTER[metric], alpha=alpha)
+    line = verdict(dataset, comparisons, metric, alpha)
+    stem = file_stem(dataset)
+    plot_val_curves(dataset, read_curves(ok, base), out_dir / f"{stem}_curves.png")
+    plot_bars(dataset, comparisons, metric, out_dir / f"{stem}_bars.png")
+    costs = cost_rows(comparisons, ok, metric)
+    plot_quality_vs_cost(dataset, costs, metric, COST_AXIS, out_dir / f"{stem}_cost.png")
+    direction = "lower" if LOWER_IS_BETTER[metric] else "higher"
+    blocks: list[Block] = [
+        ("h2", dataset),
+        ("p", f"Primary metric: {metric} ({direction} is better); {len(ok)} successful runs of {len(rows)}."),
+        arch_table(comparisons, ok, metric),
+        ("p", f"Verdict: {line}"),
+        ("img", f"{stem}_bars.png"),
+        ("img", f"{stem}_curves.png"),
+        ("img", f"{stem}_cost.png"),
+    ]
+    best = comparisons[0].arch if comparisons else "—"
+    return blocks, [dataset, metric, best, line]
+
+
+def failed_table(rows: list[Row]) -> Block:
+    failed = [r for r in rows if r["status"] != "ok"]
+    failed.sort(key=lambda r: (r["dataset"], r["arch"], int(r["seed"])))
+    if not failed:
+        return ("p", "None: every run finished ok.")
+    return Table(
+        ["dataset", "arch", "seed", "status", "error"],
+        [[r["dataset"], r["arch"], r["seed"], r["status"], r["error"]] for r in failed],
+    )
+
+
+def build_report(results_csv: Path, out_dir: Path, alpha: float = 0.05) -> Path:
+    """Write report.md, report.html and per-dataset PNGs into ``out_dir``; return the report.md path."""
+    results_csv, out_dir = Path(results_csv), Path(out_dir)
+    rows = read_results(results_csv)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sections: list[Block] = []
+    verdicts = []
+    for dataset in sorted({r["dataset"] for r in rows}):
+        dataset_rows = [r for r in rows if r["dataset"] == dataset]
+        blocks, verdict_row = dataset_section(dataset, dataset_rows, out_dir, results_csv.parent, alpha)
+        sections.extend(blocks)
+        verdicts.append(verdict_row)
+    blocks: list[Block] = [
+        ("h1", TITLE),
+        ("h2", "Verdict"),
+        Table(["dataset", "metric", "best", "verdict"], verdicts),
+        *sections,
+        ("h2", "Failed or diverged runs"),
+        failed_table(rows),
+        ("h2", "Method"),
+        ("p", METHOD.format(alpha=alpha, similar=SIMILAR_WITHIN - 1)),
+    ]
+    (out_dir / "report.html").write_text(render_html(blocks, TITLE), encoding="utf-8")
+    report = out_dir / "report.md"
+    report.write_text(render_markdown(blocks), encoding="utf-8")
+    return report

@@ -1,0 +1,23 @@
+"""The ``results.csv`` schema shared by the grid runner (writer) and the report (reader)."""
+
+RESULT_COLUMNS = [
+    "dataset", "arch", "kind", "seed", "status",
+    "test_mse", "test_mae", "test_r2", "test_accuracy", "test_f1", "test_auroc",
+    "params", "train_time_s", "time_per_epoch_s", "epochs", "best_epoch", "latency_us", "peak_mem_mb",
+    "gen_gap", "grad_norm_max", "grad_norm_median", "log_dir", "error",
+]  # fmt: skip
+
+PRIMARY_METRIC = {"regression": "test_mse", "classification": "test_accuracy"}
+
+LOWER_IS_BETTER = {
+    "test_mse": True,
+    "test_mae": True,
+    "test_r2": False,
+    "test_accuracy": False,
+    "test_f1": False,
+    "test_auroc": False,
+}
+
+COST_COLUMNS = [
+    "params", "train_time_s", "time_per_epoch_s", "latency_us", "peak_mem_mb", "gen_gap", "grad_norm_max",
+]  # fmt: skip

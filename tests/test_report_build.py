@@ -1,0 +1,165 @@
+"""The report: curves read back from real TensorBoard files, and a byte-stable report.md/html with figures."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from torch.utils.tensorboard import SummaryWriter
+
+from archbench.errors import ArchbenchError
+from archbench.report import build_report
+from archbench.report.columns import RESULT_COLUMNS
+from archbench.report.curves import mean_band, read_scalar
+
+SEEDS = (0, 1, 2)
+ADDING_MSE = {"linear": (0.170, 0.168, 0.166), "mlp": (0.010, 0.014, 0.011), "lstm": (0.0012, 0.0011, 0.0013)}
+CANCER_ACCURACY = {
+    "linear": (0.956, 0.962, 0.950),
+    "mlp": (0.960, 0.953, 0.965),
+    "lstm": (0.951, 0.958, 0.962),
+}
+FIGURES = [f"{d}_{kind}.png" for d in ("adding", "breast_cancer") for kind in ("curves", "bars", "cost")]
+
+
+def write_curve(log_dir: Path, values: list[float]) -> None:
+    writer = SummaryWriter(log_dir=str(log_dir))
+    for step, value in enumerate(values):
+        writer.add_scalar("val/loss", value, global_step=(step + 1) * 10)
+    writer.close()
+
+
+def model_row(dataset: str, arch: str, seed: int, metric: str, value: float, log_dir: Path) -> dict[str, str]:
+    epochs = 4 + seed  # early stopping ends seeds at different epochs
+    write_curve(log_dir, [value * (epochs - e) for e in range(epochs)])
+    row = {
+        "dataset": dataset,
+        "arch": arch,
+        "kind": "model",
+        "seed": str(seed),
+        "status": "ok",
+        metric: f"{value}",
+    }
+    costs = {
+        "params": "1000",
+        "train_time_s": f"{2.0 + seed}",
+        "time_per_epoch_s": "0.5",
+        "epochs": str(epochs),
+    }
+    return {
+        **row,
+        **costs,
+        "latency_us": "12.5",
+        "gen_gap": "0.01",
+        "grad_norm_max": "3.2",
+        "log_dir": str(log_dir),
+    }
+
+
+def grid_rows(logs: Path) -> list[dict[str, str]]:
+    """2 datasets x (3 archs + 1 baseline) x 3 seeds; lstm seed 2 on adding diverged."""
+    rows = []
+    for dataset, metric, table in (
+        ("adding", "test_mse", ADDING_MSE),
+        ("breast_cancer", "test_accuracy", CANCER_ACCURACY),
+    ):
+        for arch, values in table.items():
+            for seed, value in zip(SEEDS, values, strict=True):
+                rows.append(model_row(dataset, arch, seed, metric, value, logs / dataset / arch / str(seed)))
+        baseline = {"adding": 0.169, "breast_cancer": 0.958}[dataset]
+        for seed in SEEDS:
+            rows.append({"dataset": dataset, "arch": "sk_linear", "kind": "baseline", "seed": str(seed),
+                         "status": "ok", metric: str(baseline), "train_time_s": "0.05"})  # fmt: skip
+    diverged = next(r for r in rows if (r["dataset"], r["arch"], r["seed"]) == ("adding", "lstm", "2"))
+    diverged.update(status="diverged", test_mse="", error="non-finite loss (nan) at epoch 3 | step 30")
+    return rows
+
+
+@pytest.fixture(scope="module")
+def results_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("grid")
+    path = root / "results.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=RESULT_COLUMNS, restval="", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(grid_rows(root / "logs"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def report(results_csv: Path) -> Path:
+    return build_report(results_csv, results_csv.parent / "report")
+
+
+def section(text: str, heading: str) -> str:
+    start = text.index(f"## {heading}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end > 0 else None]
+
+
+def test_read_scalar_reads_back_summary_writer_events(tmp_path: Path):
+    write_curve(tmp_path, [0.5, 0.25, 0.125])
+    assert read_scalar(tmp_path, "val/loss") == [(10, 0.5), (20, 0.25), (30, 0.125)]
+
+
+def test_read_scalar_is_empty_for_a_missing_tag_or_run(tmp_path: Path):
+    write_curve(tmp_path, [1.0])
+    assert read_scalar(tmp_path, "train/loss") == []
+    assert read_scalar(tmp_path / "absent", "val/loss") == []
+
+
+def test_mean_band_aligns_early_stopped_curves_on_the_union_of_steps():
+    steps, mean, std = mean_band([[(1, 1.0), (2, 3.0), (3, 5.0)], [(1, 3.0), (2, 5.0)]])
+    assert steps.tolist() == [1, 2, 3]
+    assert mean.tolist() == [2.0, 4.0, 5.0]
+    assert std == pytest.approx([np.sqrt(2), np.sqrt(2), 0.0])
+
+
+def test_build_writes_markdown_html_and_every_figure(report: Path):
+    out = report.parent
+    assert report.name == "report.md"
+    for name in ["report.html", *FIGURES]:
+        assert (out / name).stat().st_size > 0, name
+        assert (out / name).read_bytes()[:4] == b"\x89PNG" or name.endswith(".html")
+    html = (out / "report.html").read_text()
+    assert "<style>" in html and '<img src="adding_curves.png"' in html and "sk_linear (baseline)" in html
+    assert "![adding_bars.png](adding_bars.png)" in report.read_text()
+
+
+def test_report_is_byte_stable(results_csv: Path, tmp_path: Path):
+    first = build_report(results_csv, tmp_path / "a").parent
+    second = build_report(results_csv, tmp_path / "b").parent
+    for name in ["report.md", "report.html", *FIGURES]:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_report_answers_per_dataset(report: Path):
+    verdicts = section(report.read_text(), "Verdict")
+    assert "adding: architectures differ — lstm is best (test_mse 0.00115); linear is 146× worse" in verdicts
+    assert "breast_cancer: architectures perform similarly" in verdicts
+
+
+def test_table_uses_the_primary_metric_and_marks_baselines(report: Path):
+    adding = section(report.read_text(), "adding")
+    cancer = section(report.read_text(), "breast_cancer")
+    assert "test_mse mean ± std" in adding and "lower is better" in adding
+    assert "test_accuracy mean ± std" in cancer and "higher is better" in cancer
+    assert "| sk_linear (baseline) |" in adding
+    lstm = next(line for line in adding.splitlines() if line.startswith("| lstm |"))
+    assert lstm.split(" | ")[3:5] == ["2", "1"]  # n and rank: the diverged seed is left out
+    linear = next(line for line in adding.splitlines() if line.startswith("| linear |"))
+    assert "paired t" in linear and "| 1000 |" in linear
+
+
+def test_diverged_runs_are_listed_with_their_error(report: Path):
+    failed = section(report.read_text(), "Failed or diverged runs")
+    assert "| adding | lstm | 2 | diverged | non-finite loss (nan) at epoch 3 \\| step 30 |" in failed
+
+
+def test_results_without_the_expected_columns_are_refused(tmp_path: Path):
+    path = tmp_path / "results.csv"
+    path.write_text("dataset,arch\nadding,mlp\n")
+    with pytest.raises(ArchbenchError, match="missing columns"):
+        build_report(path, tmp_path / "out")
