@@ -102,7 +102,7 @@ def test_zero_variance_gives_p_one_when_equal_and_zero_when_different_without_wa
     assert (same[1].p_value, same[1].significant) == (1.0, False)
     assert (apart[1].p_value, apart[1].significant, apart[1].effect_size) == (0.0, True, math.inf)
     assert (welch[1].test, welch[1].p_value) == ("Welch t", 0.0)
-    assert shifted[1].p_value == 0.0  # every paired difference is the same 0.1
+    assert (shifted[1].test, shifted[1].significant) == ("Welch t", False)  # constant shift of varying groups
     assert 0 < baseline[1].p_value < 1  # a constant baseline beside varying runs is a normal Welch test
     assert (summary.std, summary.ci_low, summary.ci_high) == (0.0, summary.mean, summary.mean)
 
@@ -137,3 +137,13 @@ def test_verdict_is_inconclusive_when_means_are_far_apart_but_not_significant():
     line = verdict("house_prices", compare_to_best(groups, higher_is_better=False), "test_mse")
     assert line.startswith("house_prices: inconclusive — no significant difference from the best (sk_linear)")
     assert line.endswith("(fewest seeds: 2); add seeds")
+
+
+def test_a_constant_paired_difference_between_varying_groups_is_tested_unpaired():
+    best = {0: 0.96, 1: 0.99, 2: 0.94}
+    other = {seed: value - 0.0118 for seed, value in best.items()}  # one test sample worse on every seed
+    comparisons = {c.arch: c for c in compare_to_best({"mlp": best, "gru": other}, higher_is_better=True)}
+    expected = stats.ttest_ind(list(other.values()), list(best.values()), equal_var=False)
+    assert comparisons["gru"].test == "Welch t"
+    assert comparisons["gru"].p_value == pytest.approx(expected.pvalue)
+    assert not comparisons["gru"].significant

@@ -8,7 +8,8 @@ Conventions used throughout:
 - ``statistic`` is scipy's t for (other, best), unoriented, so it can be checked against scipy directly.
 - Zero variance (every value identical, or every paired difference identical, up to rounding) has no t
   distribution: we report p = 1.0 when the means are equal and p = 0.0 when they differ, with t and effect
-  size 0 or +-inf to match.
+  size 0 or +-inf to match. Identical paired differences between groups that do vary are a coincidence
+  of a discrete metric, so those pairs get Welch's test instead.
 """
 
 from __future__ import annotations
@@ -147,10 +148,14 @@ def against_best(other: dict[int, float], best: dict[int, float]) -> tuple[str, 
     """(test name, t, p, effect): paired by seed with >= 2 common seeds, else Welch; NaN when n < 2."""
     both = other.keys() & best.keys()
     common = sorted(s for s in both if not (math.isnan(other[s]) or math.isnan(best[s])))
-    if len(common) >= 2:
-        t, p, effect = paired_test(np.array([other[s] for s in common]), np.array([best[s] for s in common]))
-        return "paired t", t, p, effect
     a, b = finite(list(other.values())), finite(list(best.values()))
+    if len(common) >= 2:
+        paired_other, paired_best = np.array([other[s] for s in common]), np.array([best[s] for s in common])
+        # A constant difference between varying groups (one test sample of accuracy every seed, say) is a
+        # coincidence of a discrete metric, not infinite evidence: such pairs are tested unpaired instead.
+        coincidence = constant(paired_other - paired_best) and not (constant(a) and constant(b))
+        if not coincidence:
+            return ("paired t", *paired_test(paired_other, paired_best))
     if len(a) < 2 or len(b) < 2:
         return "n<2", math.nan, math.nan, math.nan
     return ("Welch t", *welch_test(a, b))
