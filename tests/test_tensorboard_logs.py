@@ -8,6 +8,8 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
+from archbench.cli import main
+
 REGRESSION_TAGS = {"train/loss_step", "train/loss_epoch", "val/loss", "val/mse", "val/mae", "val/r2", "test/mse",
                    "test/mae", "test/r2", "train/grad_norm", "model/params"}  # fmt: skip
 
@@ -57,3 +59,12 @@ def test_run_directory_records_config_seed_versions_and_rerun_command(train_run)
     assert "seed_everything: 7" in config and "archbench.models.MLPModel" in config
     assert "input_size" not in config  # derived from the data, so the rerunnable config never types it
     assert "input_size: 10" in (run_dir / "hparams.yaml").read_text()
+
+
+def test_rerunning_a_saved_config_starts_a_new_run_folder(train_run, tmp_path):
+    first = train_run("linear", "house_prices")
+    config = Path(first["log_dir"]) / "config.yaml"
+    assert "version_0" not in config.read_text()
+    assert main(["fit", "--config", str(config)]) == 0
+    runs = sorted(p.parent.name for p in (tmp_path / "logs" / "house_prices" / "linear").glob("*/run.json"))
+    assert runs == ["version_0", "version_1"]

@@ -65,7 +65,7 @@ def run_train(argv: list[str]) -> int:
     args = lightning_args(options, extra)
     from archbench.runner import train  # heavy imports only once the arguments are known to be sane
 
-    record = train(args, options.data, options.arch, rerun_command(["train", *argv]))
+    record = train(args, rerun_command(["train", *argv]), options.data, options.arch)
     print_summary(record)
     return EXIT_CODES[record.status]
 
@@ -73,7 +73,7 @@ def run_train(argv: list[str]) -> int:
 def run_fit(argv: list[str]) -> int:
     from archbench.runner import train
 
-    record = train(argv, "custom", "custom", rerun_command(["fit", *argv]))
+    record = train(argv, rerun_command(["fit", *argv]))
     print_summary(record)
     return EXIT_CODES[record.status]
 

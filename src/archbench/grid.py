@@ -116,7 +116,7 @@ def run_cell(spec: GridSpec, cell: Cell, threads: int | None = None, show_progre
         options, extra = train_arguments(argv)
         progress = [CELL_PROGRESS_BAR] if show_progress else ["--trainer.enable_progress_bar", "false"]
         extra += [*progress, "--trainer.enable_model_summary", "false"]
-        return train(lightning_args(options, extra), cell.dataset, cell.arch, rerun_command(["train", *argv]))
+        return train(lightning_args(options, extra), rerun_command(["train", *argv]), cell.dataset, cell.arch)
     except Exception as error:  # noqa: BLE001 - a broken cell is recorded; the grid goes on
         kind = "baseline" if cell.is_baseline else "model"
         message = f"{type(error).__name__}: {error}".splitlines()[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 import warnings
@@ -11,7 +12,7 @@ import lightning as L
 import torch
 import yaml
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
-from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 
@@ -47,6 +48,11 @@ class ArchbenchCLI(LightningCLI):
             args=args,
             run=False,
         )
+        # config.yaml keeps what the user asked for, not the folder picked for this run, so that
+        # `archbench fit --config config.yaml` reruns the experiment in a new folder instead of over this one.
+        for callback in self.trainer.callbacks:
+            if isinstance(callback, SaveConfigCallback):
+                callback.config = self.requested_config
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         for name in LINKED_FROM_DATA:
@@ -68,6 +74,7 @@ class ArchbenchCLI(LightningCLI):
 
     def before_instantiate_classes(self) -> None:
         config = self.config
+        self.requested_config = copy.deepcopy(config)
         run_root = Path(config.log_root) / config.run_name
         current = yaml.safe_load(self.parser.dump(config, skip_none=False))
         config.run_version, self.resume_from = choose_version(run_root, current, config.run_version, config.resume)
@@ -109,17 +116,18 @@ def build_cli(args: list[str]) -> ArchbenchCLI:
         raise cause from None
 
 
-def train(args: list[str], dataset: str, arch: str, command: str) -> RunRecord:
+def train(args: list[str], command: str, dataset: str | None = None, arch: str | None = None) -> RunRecord:
     """Fit, test the best checkpoint, log hparams with the final metrics and write the run record.
 
+    ``dataset`` and ``arch`` name the run (config names); they default to the classes' own names.
     Bad input raises ``ArchbenchError`` before anything is written; a crash or divergence during
     training is recorded in the run record instead of raised.
     """
     cli = build_cli(args)
     trainer, model, data = cli.trainer, cli.model, cli.datamodule
     record = RunRecord(
-        dataset=dataset,
-        arch=arch,
+        dataset=dataset or data.name,
+        arch=arch or model.arch_name,
         seed=int(cli.config.seed_everything),
         status="ok",
         log_dir=str(trainer.log_dir),

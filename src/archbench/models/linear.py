@@ -11,6 +11,8 @@ from archbench.models.base import ArchModule
 class LinearModel(ArchModule):
     """A single ``nn.Linear``; sequences are flattened to T·F inputs."""
 
+    arch_name = "linear"
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.net = nn.Linear(self.flat_input_size, self.output_size)

@@ -17,6 +17,8 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 class MLPModel(ArchModule):
     """Hidden layers of ``activation`` with dropout, then a linear head; sequences are flattened."""
 
+    arch_name = "mlp"
+
     def __init__(
         self,
         hidden_sizes: list[int] = [64, 64],  # noqa: B006 - jsonargparse needs a literal default

@@ -16,6 +16,7 @@ class RecurrentModel(ArchModule):
     """An ``nn.LSTM`` or ``nn.GRU`` over (B, T, F); tabular rows are read as F steps of one feature."""
 
     cell = "lstm"
+    arch_name = "lstm"
 
     def __init__(self, hidden_size: int = 64, num_layers: int = 1, dropout: float = 0.0, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -43,10 +44,10 @@ class RecurrentModel(ArchModule):
 class LSTMModel(RecurrentModel):
     """Long short-term memory network."""
 
-    cell = "lstm"
+    cell = arch_name = "lstm"
 
 
 class GRUModel(RecurrentModel):
     """Gated recurrent unit network."""
 
-    cell = "gru"
+    cell = arch_name = "gru"
