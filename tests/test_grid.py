@@ -105,3 +105,11 @@ def test_an_interrupted_grid_resumed_gives_the_same_results(tmp_path):
 
     assert main(grid_args(tmp_path / "resumed")) == 0
     assert quality(tmp_path / "resumed" / "reports" / "g" / "results.csv") == expected
+
+
+@pytest.mark.slow
+def test_parallel_cells_give_the_same_results_as_sequential_ones(tmp_path):
+    assert main(grid_args(tmp_path, name="seq")) == 0
+    assert main(grid_args(tmp_path, "--jobs", "2", name="par")) == 0
+    reports = tmp_path / "reports"
+    assert quality(reports / "par" / "results.csv") == quality(reports / "seq" / "results.csv")
