@@ -129,3 +129,20 @@ def test_gpu_profile_without_a_gpu_is_a_one_line_error(capsys, tmp_path):
     assert code == 2
     assert "allowed accelerators: cpu, auto" in capsys.readouterr().err
     assert not log_root.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--archs", "linear,cnn"], "unknown ARCH 'cnn'; allowed: gru, linear, lstm, mlp"),
+        (["--data", "imagenet"], "unknown DATA 'imagenet'"),
+        (["--baselines", "sk_svm"], "unknown baseline 'sk_svm'; allowed: sk_linear, sk_mlp, sk_hgb"),
+        (["--seeds", "0"], "--seeds must be >= 1, got 0"),
+    ],
+)
+def test_compare_rejects_bad_grids_before_running_anything(capsys, tmp_path, args, expected):
+    reports = tmp_path / "reports"
+    code = main(["compare", *args, "--reports_root", str(reports), "--log_root", str(tmp_path / "logs")])
+    assert code == 2
+    assert expected in capsys.readouterr().err
+    assert not reports.exists() and not (tmp_path / "logs").exists()

@@ -83,12 +83,16 @@ class GridSpec:
             for arch in [*self.archs, *self.baselines]
         ]
 
+    def run_version(self, cell: Cell) -> str:
+        """The cell's run folder under ``<log_root>/<dataset>/<arch>/``."""
+        return f"{self.name}_seed{cell.seed}"
+
     def cell_args(self, cell: Cell) -> list[str]:
         """The ``archbench train`` arguments of a model cell: the same path as a single run."""
         args = ["--arch", cell.arch, "--data", cell.dataset, "--seed", str(cell.seed), "--trainer", self.trainer]
         if self.max_epochs is not None:
             args += ["--max_epochs", str(self.max_epochs)]
-        return [*args, "--log_root", self.log_root, "--run_version", f"{self.name}_seed{cell.seed}", *self.extra_args]
+        return [*args, "--log_root", self.log_root, "--run_version", self.run_version(cell), *self.extra_args]
 
 
 def load_datamodule(dataset: str, seed: int) -> ArchDataModule:
@@ -110,7 +114,7 @@ def run_cell(spec: GridSpec, cell: Cell, threads: int | None = None, show_progre
         if cell.is_baseline:
             return run_baseline(cell.arch, load_datamodule(cell.dataset, cell.seed), cell.dataset, cell.seed)
         argv = spec.cell_args(cell)
-        run_dir = Path(spec.log_root) / cell.dataset / cell.arch / f"{spec.name}_seed{cell.seed}"
+        run_dir = Path(spec.log_root) / cell.dataset / cell.arch / spec.run_version(cell)
         if newest_checkpoint(run_dir) is None:  # a preempted cell resumes; anything else starts clean
             shutil.rmtree(run_dir, ignore_errors=True)
         options, extra = train_arguments(argv)
