@@ -63,12 +63,12 @@ test-fast: $(STAMP) ## the inner loop: everything but the slow tests
 	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff check and format check
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 format: $(STAMP) ## ruff fix and format
-	$(BIN)/ruff check --fix src tests
-	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks
 
 tensorboard: $(STAMP) ## open the run logs in TensorBoard (http://localhost:6006)
 	$(BIN)/tensorboard --logdir lightning_logs

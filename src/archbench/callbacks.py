@@ -11,6 +11,7 @@ import lightning as L
 import torch
 
 from archbench.errors import DivergedError
+from archbench.models.base import writes_step_logs
 
 
 def count_parameters(module: torch.nn.Module) -> int:
@@ -56,7 +57,7 @@ class RunStatsCallback(L.Callback):
     def on_before_optimizer_step(
         self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer: torch.optim.Optimizer
     ) -> None:
-        if trainer.global_step % trainer.log_every_n_steps:
+        if not writes_step_logs(trainer):
             return
         grads = [p.grad for p in pl_module.parameters() if p.grad is not None]
         if not grads:

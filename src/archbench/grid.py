@@ -23,7 +23,7 @@ from archbench.resume import newest_checkpoint
 # Lightning's own bar sits below the grid's bar instead of replacing it.
 CELL_PROGRESS_BAR = (
     '--trainer.callbacks+={"class_path":"lightning.pytorch.callbacks.TQDMProgressBar",'
-    '"init_args":{"process_position":1,"leave":false}}'
+    '"init_args":{"process_position":1,"leave":false,"refresh_rate":20}}'
 )
 RETRIED_STATUSES = ("failed", "preempted")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import lightning as L
 import torch
 import yaml
-from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
@@ -23,6 +23,12 @@ from archbench.models.base import ArchModule
 from archbench.record import RECORD_NAME, RunRecord
 from archbench.resume import VERSION_ENV, choose_version
 
+# `import lightning` sets this so that asking whether CUDA exists cannot initialise it before a fork. archbench
+# never forks (DDP starts fresh processes, grid workers are spawned), and with it every AdamW step reloads NVML:
+# about 150 µs a step on a CUDA build of torch without a GPU (docs/performance.md).
+os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
+
+PROGRESS_REFRESH_STEPS = 20
 LINKED_FROM_DATA = ("task", "input_size", "seq_len", "output_size", "target_mean", "target_std")
 
 
@@ -93,6 +99,10 @@ class ArchbenchCLI(LightningCLI):
         if bf16 and torch.cuda.is_available() and not torch.cuda.is_bf16_supported():
             warnings.warn("this GPU has no bf16: using fp16 mixed precision instead", stacklevel=1)
             config.trainer.precision = "16-mixed"
+        configured = [str(getattr(c, "class_path", c)) for c in config.trainer.callbacks or []]
+        if config.trainer.enable_progress_bar is not False and not any("ProgressBar" in c for c in configured):
+            # Refreshing every step costs about 100 µs a step for small models (docs/performance.md).
+            self.trainer_defaults["callbacks"].append(TQDMProgressBar(refresh_rate=PROGRESS_REFRESH_STEPS))
         patience = config.early_stopping_patience
         if patience is not None:
             if patience < 1:

@@ -8,12 +8,14 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchmetrics import MetricCollection
+from torchmetrics import MeanMetric, MetricCollection
 from torchmetrics.classification import AUROC, Accuracy, F1Score
 from torchmetrics.regression import MeanAbsoluteError, MeanSquaredError, R2Score
 
 from archbench.data.base import TASKS, require_positive
 from archbench.errors import ArchbenchError
+
+STAGES = ("train", "val", "test")
 
 
 def task_metrics(task: str, num_classes: int) -> MetricCollection:
@@ -29,13 +31,22 @@ def task_metrics(task: str, num_classes: int) -> MetricCollection:
     )
 
 
+def writes_step_logs(trainer: L.Trainer) -> bool:
+    """Lightning's rule for writing step metrics: every ``log_every_n_steps`` steps, and when stopping."""
+    every = trainer.log_every_n_steps
+    due = every > 0 and ((trainer.global_step + 1) % every == 0 or trainer.should_stop)
+    return due or bool(trainer.fast_dev_run)
+
+
 class ArchModule(L.LightningModule):
-    """Subclasses build their network in ``__init__`` and implement ``forward``.
+    """Subclasses set ``arch_name``, build their network in ``__init__`` and implement ``forward``.
 
     The data-derived arguments (task, input_size, seq_len, output_size, target statistics) are linked in
     by the CLI from the DataModule. Regression is trained on standardized targets; metrics are computed
     after undoing the scaling, so they are in the data's original units.
     """
+
+    arch_name = "custom"
 
     def __init__(
         self,
@@ -64,6 +75,17 @@ class ArchModule(L.LightningModule):
         self.register_buffer("target_std", torch.tensor(target_std or [1.0]), persistent=False)
         metrics = task_metrics(task, output_size)
         self.metrics = nn.ModuleDict({stage: metrics.clone(prefix=f"{stage}/") for stage in ("val", "test")})
+        # "disable": a NaN loss stays NaN (so divergence is seen) and no step waits on a NaN check on the device.
+        # Keys are "<stage>_loss" because a module named "train" would hide nn.Module.train().
+        self.mean_loss = nn.ModuleDict({f"{stage}_loss": MeanMetric(nan_strategy="disable") for stage in STAGES})
+
+    def __setattr__(self, name: str, value: object) -> None:
+        # Lightning sets `_current_fx_name` around every hook, about 60 times a training step; nn.Module's
+        # __setattr__ checks every value for parameters, modules and buffers first, a microsecond each time.
+        if name == "_current_fx_name":
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
 
     @property
     def flat_input_size(self) -> int:
@@ -90,13 +112,22 @@ class ArchModule(L.LightningModule):
         x, y = batch
         output = self(x)
         loss = self.loss(output, y)
+        mean_loss = self.mean_loss[f"{stage}_loss"]
+        # The batch mean once per sample weights samples equally ("disable" also ignores a `weight` argument).
+        mean_loss.update(loss.detach().expand(len(x)))
+        if stage != "train":
+            self.metrics[stage].update(*self._metric_inputs(output, y))
+        # Each `self.log` call costs Lightning hundreds of microseconds, so the metric objects are handed to it
+        # once per epoch (it computes and resets them at epoch end), and step values only when it writes them.
+        first_of_epoch = mean_loss.update_count == 1
         if stage == "train":
-            self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(x))
-            return loss
-        self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=True, batch_size=len(x), sync_dist=True)
-        metrics = self.metrics[stage]
-        metrics.update(*self._metric_inputs(output, y))
-        self.log_dict(metrics, on_epoch=True)
+            if first_of_epoch:
+                self.log("train/loss_epoch", mean_loss, on_step=False, on_epoch=True, prog_bar=True)
+            if writes_step_logs(self.trainer):
+                self.log("train/loss_step", loss, on_step=True, on_epoch=False, prog_bar=True)
+        elif first_of_epoch:
+            self.log(f"{stage}/loss", mean_loss, on_epoch=True, prog_bar=True)
+            self.log_dict(self.metrics[stage], on_epoch=True)
         return loss
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
