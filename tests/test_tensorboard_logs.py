@@ -68,3 +68,15 @@ def test_rerunning_a_saved_config_starts_a_new_run_folder(train_run, tmp_path):
     assert main(["fit", "--config", str(config)]) == 0
     runs = sorted(p.parent.name for p in (tmp_path / "logs" / "house_prices" / "linear").glob("*/run.json"))
     assert runs == ["version_0", "version_1"]
+
+
+def test_cosine_schedule_and_early_stopping_are_applied(train_run):
+    record = train_run(
+        "mlp", "wine", "--model.init_args.lr_schedule", "cosine", "--trainer.gradient_clip_val", "0.5",
+        "--early_stopping_patience", "1", "--model.init_args.lr", "0.5", "--trainer.log_every_n_steps", "1",
+        epochs=40,
+    )  # fmt: skip
+    lrs = [event.value for event in load(record["log_dir"]).Scalars("lr-AdamW")]
+    assert lrs[0] == pytest.approx(0.5) and all(b < a for a, b in zip(lrs, lrs[1:], strict=False))
+    assert record["stats"]["epochs"] < 40, "early stopping never stopped the run"
+    assert record["stats"]["grad_norm_max"] is not None
