@@ -44,6 +44,11 @@ def lightning_args(options: argparse.Namespace, extra: list[str]) -> list[str]:
 
 
 def print_summary(record: RunRecord) -> None:
+    """Print the run's result once: on global rank 0 (Lightning sets the rank when DDP starts)."""
+    from lightning.pytorch.utilities.rank_zero import rank_zero_only
+
+    if rank_zero_only.rank != 0:
+        return
     if record.status == "preempted":
         print(f"\n{record.arch} on {record.dataset}: preempted; rerun the same command to resume from {record.log_dir}")
         return
