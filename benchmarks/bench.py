@@ -32,7 +32,7 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
-from handwritten import NVML_CHECK, hand_us_per_step  # benchmarks/handwritten.py, beside this file
+from handwritten import hand_us_per_step  # benchmarks/handwritten.py, beside this file
 from lightning.pytorch.callbacks import LearningRateMonitor
 from threadpoolctl import threadpool_limits
 
@@ -216,9 +216,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-sklearn", action="store_true", help="leave out the time to MLPRegressor's test MSE")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of archbench's MLP training and stop")
     parser.add_argument("--compile", action="store_true", help="torch.compile both networks (slower on CPU: see docs)")
-    parser.add_argument(
-        "--without-nvml-check", action="store_true", help=f"what-if: archbench also runs without {NVML_CHECK}"
-    )
     options = parser.parse_args(argv)
     options.repeats = options.repeats or (1 if options.quick else 5)
     options.rows = options.rows or (4096 if options.quick else 65_536)
@@ -234,8 +231,6 @@ def quiet() -> None:
 def main(argv: list[str] | None = None) -> None:
     options = parse_args(argv)
     quiet()
-    if options.without_nvml_check:
-        os.environ.pop(NVML_CHECK, None)
     torch.set_num_threads(options.threads)
     cpu = f"{platform.machine()} {os.cpu_count()} cores"
     print(f"archbench bench: torch {torch.__version__}, lightning {L.__version__}, {cpu}, {options.threads} thread(s)")

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import math
-import os
 import statistics
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -17,8 +14,6 @@ from torch.utils.tensorboard import SummaryWriter
 
 from archbench.data.base import ArchDataModule
 from archbench.runner import ArchbenchCLI
-
-NVML_CHECK = "PYTORCH_NVML_BASED_CUDA_CHECK"  # set by `import lightning`; see without_lightning_env
 
 
 class LastStepLSTM(nn.Module):
@@ -37,22 +32,6 @@ def hand_network(arch: str, data: ArchDataModule) -> nn.Module:
     return LastStepLSTM(data.input_size, 64)
 
 
-@contextmanager
-def without_lightning_env() -> Iterator[None]:
-    """Run as a plain PyTorch script would: without the NVML variable that `import lightning` sets.
-
-    With it set and CUDA not initialised, every Adam/AdamW step asks NVML for the GPU count (a dlopen),
-    about 100 µs per step on a CPU-only machine with a CUDA build of torch. Lightning pays it; a script
-    that never imports Lightning does not.
-    """
-    saved = os.environ.pop(NVML_CHECK, None)
-    try:
-        yield
-    finally:
-        if saved is not None:
-            os.environ[NVML_CHECK] = saved
-
-
 def hand_us_per_step(
     cli: ArchbenchCLI, arch: str, epochs: int, workdir: Path, logger: bool, compile_model: bool
 ) -> float:
@@ -66,33 +45,32 @@ def hand_us_per_step(
     optimizer = torch.optim.AdamW(net.parameters(), lr=hparams.lr, weight_decay=hparams.weight_decay)
     writer = SummaryWriter(workdir / "hand") if logger else None
     every, step, best, seconds = cli.trainer.log_every_n_steps, 0, math.inf, []
-    with without_lightning_env():
-        for epoch in range(epochs):
-            start = time.perf_counter()
-            net.train()
-            total = torch.zeros(())
-            for index in torch.randperm(len(x)).split(data.batch_size):
-                loss = F.mse_loss(net(x[index]), y[index])
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += loss.detach() * len(index)
-                step += 1
-                if writer and step % every == 0:
-                    writer.add_scalar("train/loss_step", loss, step)
-            net.eval()
-            with torch.inference_mode():
-                batches = zip(x_val.split(data.batch_size), y_val.split(data.batch_size), strict=True)
-                val_loss = float(sum(F.mse_loss(net(xb), yb, reduction="sum") for xb, yb in batches)) / len(x_val)
-            if writer:
-                writer.add_scalar("train/loss_epoch", total / len(x), step)
-                writer.add_scalar("val/loss", val_loss, step)
-            state = {"epoch": epoch, "model": net.state_dict(), "optimizer": optimizer.state_dict()}
-            torch.save(state, workdir / "last.pt")
-            if val_loss < best:
-                best = val_loss
-                torch.save(state, workdir / "best.pt")
-            seconds.append(time.perf_counter() - start)
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        net.train()
+        total = torch.zeros(())
+        for index in torch.randperm(len(x)).split(data.batch_size):
+            loss = F.mse_loss(net(x[index]), y[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.detach() * len(index)
+            step += 1
+            if writer and step % every == 0:
+                writer.add_scalar("train/loss_step", loss, step)
+        net.eval()
+        with torch.inference_mode():
+            batches = zip(x_val.split(data.batch_size), y_val.split(data.batch_size), strict=True)
+            val_loss = float(sum(F.mse_loss(net(xb), yb, reduction="sum") for xb, yb in batches)) / len(x_val)
+        if writer:
+            writer.add_scalar("train/loss_epoch", total / len(x), step)
+            writer.add_scalar("val/loss", val_loss, step)
+        state = {"epoch": epoch, "model": net.state_dict(), "optimizer": optimizer.state_dict()}
+        torch.save(state, workdir / "last.pt")
+        if val_loss < best:
+            best = val_loss
+            torch.save(state, workdir / "best.pt")
+        seconds.append(time.perf_counter() - start)
     if writer:
         writer.close()
     return statistics.median(seconds[1:]) / -(-len(x) // data.batch_size) * 1e6

@@ -115,8 +115,11 @@ def build_cli(args: list[str]) -> ArchbenchCLI:
     try:
         return ArchbenchCLI(args)
     except MisconfigurationException as error:
-        available = "cpu, gpu, auto" if torch.cuda.is_available() else "cpu, auto (no GPU here)"
-        raise ArchbenchError(f"{str(error).splitlines()[0]}; allowed accelerators: {available}") from None
+        message = str(error).splitlines()[0]
+        if any(word in message.lower() for word in ("gpu", "cuda", "accelerator", "backend")):
+            available = "cpu, gpu, auto" if torch.cuda.is_available() else "cpu, auto (no GPU here)"
+            message += f"; allowed accelerators: {available}"
+        raise ArchbenchError(f"trainer: {message}") from None
     except (ValueError, TypeError) as error:
         cause: BaseException | None = error
         while cause is not None and not isinstance(cause, ArchbenchError):
