@@ -26,7 +26,9 @@ def peak_memory_mb(device: torch.device) -> float:
 
 
 class RunStatsCallback(L.Callback):
-    """Logs ``train/grad_norm`` and ``model/params``; keeps per-epoch losses and times for the run record.
+    """Logs ``train/grad_norm``; keeps per-epoch losses and times for the run record.
+
+    ``model/params`` is written once, with the final metrics, by the runner's hparams call.
 
     The gradient norm is computed only on logging steps, and losses are read once per epoch, so the
     training hot path gains no host synchronisation. A non-finite epoch loss stops the run as diverged.
@@ -45,8 +47,6 @@ class RunStatsCallback(L.Callback):
         self._fit_start = time.perf_counter()
         if pl_module.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(pl_module.device)
-        for logger in trainer.loggers:
-            logger.log_metrics({"model/params": count_parameters(pl_module)}, step=0)
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.fit_seconds = time.perf_counter() - self._fit_start
