@@ -6,6 +6,7 @@ import math
 import resource
 import statistics
 import time
+from typing import Any
 
 import lightning as L
 import torch
@@ -32,6 +33,8 @@ class RunStatsCallback(L.Callback):
 
     The gradient norm is computed only on logging steps, and losses are read once per epoch, so the
     training hot path gains no host synchronisation. A non-finite epoch loss stops the run as diverged.
+    The per-epoch lists and the time spent so far are saved in every checkpoint, so a resumed run's summary
+    covers the whole run, not only the epochs after the resume.
     """
 
     def __init__(self) -> None:
@@ -41,6 +44,7 @@ class RunStatsCallback(L.Callback):
         self.val_losses: list[float] = []
         self.epochs: list[int] = []  # absolute epoch numbers: a resumed run starts past 0
         self.fit_seconds = 0.0
+        self.earlier_seconds = 0.0  # training time before a resume
         self._fit_start = self._epoch_start = 0.0
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -49,7 +53,25 @@ class RunStatsCallback(L.Callback):
             torch.cuda.reset_peak_memory_stats(pl_module.device)
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.fit_seconds = time.perf_counter() - self._fit_start
+        self.fit_seconds = self.earlier_seconds + time.perf_counter() - self._fit_start
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "grad_norms": [float(n) for n in self.grad_norms],
+            "epoch_seconds": self.epoch_seconds,
+            "train_losses": self.train_losses,
+            "val_losses": self.val_losses,
+            "epochs": self.epochs,
+            "fit_seconds": self.earlier_seconds + time.perf_counter() - self._fit_start,
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.grad_norms = [torch.tensor(n) for n in state_dict["grad_norms"]]
+        self.epoch_seconds = list(state_dict["epoch_seconds"])
+        self.train_losses = list(state_dict["train_losses"])
+        self.val_losses = list(state_dict["val_losses"])
+        self.epochs = list(state_dict["epochs"])
+        self.earlier_seconds = float(state_dict["fit_seconds"])
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._epoch_start = time.perf_counter()

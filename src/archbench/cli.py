@@ -1,49 +1,212 @@
-"""The ``archbench`` command: train one run; ``fit`` passes everything to LightningCLI."""
+"""The ``archbench`` command: one argparse parser with subcommands; every run is built from a run spec.
+
+Parsing, ``--help`` and argument errors import neither torch nor Lightning; a command imports them once it runs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
+from pathlib import Path
+from typing import Any
 
-from archbench.configs import available, config_path
+import yaml
+
+from archbench.configs import available, use_configs
 from archbench.errors import ArchbenchError
-from archbench.record import RunRecord, rerun_command
+from archbench.spec import RunSpec, build_study
 
 EXIT_CODES = {"ok": 0, "failed": 1, "diverged": 1, "preempted": 143}  # 143: terminated by SIGTERM
+PASSED_ON = ("--model.", "--data.", "--trainer.", "--checkpoint.")  # LightningCLI's groups, checked by the runner
+RUNNER_FLAGS = ("--early_stopping_patience", "--optimizer", "--lr_scheduler", "--resume")
+MENU = "commands: train, fit, compare, report, slurm (archbench <command> --help)"
 
 
-def train_arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
-    parser = argparse.ArgumentParser(
-        prog="archbench train",
-        description="Train one architecture on one dataset, test its best checkpoint, log to TensorBoard.",
-        epilog="Other --model.*, --data.*, --trainer.* options go to LightningCLI (archbench fit --help).",
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument as an ``ArchbenchError`` (one line, exit 2) instead of a usage dump."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)  # --max_epoch must not silently mean --max_epochs
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ArchbenchError(f"{self.prog}: {message}")
+
+
+def seed(text: str) -> int:
+    return int(text)  # the range is checked by the run spec, with the allowed values in the message
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--arch", default="lstm", help=f"architecture, one of: {', '.join(available('model'))}")
+    parser.add_argument("--data", help="a data config (default: the architecture's, e.g. adding for RNNs)")
+    parser.add_argument("--trainer", default="default", help=f"trainer profile: {', '.join(available('trainer'))}")
+    parser.add_argument("--seed", type=seed, default=0, help="0..2^32-1 (default 0)")
+    add_trainer_shortcuts(parser)
+
+
+def add_trainer_shortcuts(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max_epochs", type=int, help="default: the trainer profile's")
+    parser.add_argument("--accelerator", help="cpu, gpu or auto")
+    parser.add_argument("--devices", help="devices (processes on CPU) per node")
+    parser.add_argument("--log_root", default="lightning_logs", help="where runs are logged")
+    parser.add_argument("--run_version", help="a fixed run folder name (default: the next version_N)")
+
+
+def add_configs_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--configs", help="a config folder of your own (model/ data/ trainer/ study/); also $ARCHBENCH_CONFIGS"
     )
-    parser.add_argument("--arch", default="lstm", help=f"one of: {', '.join(available('model'))}")
-    parser.add_argument("--data", help="one of the data configs (default: adding for RNNs, house_prices otherwise)")
-    parser.add_argument("--trainer", default="default", help=f"one of: {', '.join(available('trainer'))}")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--max_epochs", type=int)
-    parser.add_argument("--accelerator")
-    parser.add_argument("--devices")
-    return parser.parse_known_args(argv)
 
 
-def lightning_args(options: argparse.Namespace, extra: list[str]) -> list[str]:
-    """The LightningCLI arguments for one run: three config files, the seed, the run name and overrides."""
-    args = [
-        "--model", str(config_path("model", options.arch)),
-        "--data", str(config_path("data", options.data)),
-        "--trainer", str(config_path("trainer", options.trainer)),
-        "--seed_everything", str(options.seed),
-        "--run_name", f"{options.data}/{options.arch}",
-    ]  # fmt: skip
-    for key in ("max_epochs", "accelerator", "devices"):
-        if getattr(options, key) is not None:
-            args += [f"--trainer.{key}", str(getattr(options, key))]
-    return args + extra
+def add_study_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--study", help="a study file: a name under configs/study/ or a YAML path (default: default)")
+    parser.add_argument("--archs", help="comma-separated architectures (overrides the study)")
+    parser.add_argument("--data", dest="datasets", help="comma-separated datasets (overrides the study)")
+    parser.add_argument("--seeds", type=int, help="run seeds 0..N-1 (overrides the study)")
+    parser.add_argument("--baselines", help="comma-separated scikit-learn baselines, or 'none'")
+    parser.add_argument("--name", help="the report's folder under reports/ (default: the study's name)")
+    parser.add_argument("--max_epochs", type=int, help="per model cell (default: the trainer profile's)")
+    parser.add_argument("--trainer", help="trainer profile for every cell")
+    parser.add_argument("--log_root", help="where the cells' runs are logged (default lightning_logs)")
+    parser.add_argument("--reports_root", help="where reports go (default reports)")
 
 
-def print_summary(record: RunRecord) -> None:
+def add_sbatch_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("sbatch")
+    group.add_argument("--partition")
+    group.add_argument("--time", help="wall-clock limit, e.g. 02:00:00")
+    group.add_argument("--mem", help="memory per node, e.g. 16G")
+    group.add_argument("--account")
+    group.add_argument("--cpus-per-task", type=int, default=1)
+    group.add_argument("--sbatch-line", action="append", default=[], help="an extra #SBATCH option (repeatable)")
+    group.add_argument("--script", help="where to write the sbatch script")
+    group.add_argument("--submit", action="store_true", help="submit it with sbatch")
+
+
+def top_parser() -> OneLineParser:
+    parser = OneLineParser(
+        prog="archbench",
+        description="Do different neural network architectures yield similar performance? Train, log, compare.",
+        epilog="Options of the model, data and trainer (--model.*, --data.*, --trainer.*) follow any run command.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="command", parser_class=OneLineParser)
+    train = commands.add_parser("train", help="train one architecture on one dataset, test it, log to TensorBoard")
+    add_run_options(train)
+    add_configs_option(train)
+    fit = commands.add_parser("fit", help="rerun a saved config.yaml (archbench fit --config <run>/config.yaml)")
+    fit.add_argument("--config", required=True, help="a run's config.yaml")
+    fit.add_argument("--seed", type=seed, help="default: the config's seed_everything")
+    add_trainer_shortcuts(fit)
+    fit.set_defaults(log_root=None)
+    compare = commands.add_parser("compare", help="run a study (archs x datasets x seeds) and write its report")
+    add_study_options(compare)
+    compare.add_argument("--jobs", type=int, default=1, help="cells run in parallel processes")
+    compare.add_argument("--cell", type=int, help="run only this cell index (a SLURM array task), no report")
+    add_configs_option(compare)
+    report = commands.add_parser("report", help="rebuild a study's report from its records, without training")
+    report.add_argument("grid", help="a folder written by compare, or a study name under reports/")
+    report.add_argument("--reports_root", default="reports")
+    slurm = commands.add_parser("slurm", help="write (and submit) sbatch scripts: a study array or a DDP run")
+    jobs = slurm.add_subparsers(dest="slurm_command", metavar="slurm_command", parser_class=OneLineParser)
+    array = jobs.add_parser("compare", help="one array task per cell of a study")
+    add_study_options(array)
+    add_configs_option(array)
+    add_sbatch_options(array)
+    ddp = jobs.add_parser("fit", help="a DDP run over nodes x tasks, started by srun")
+    add_run_options(ddp)
+    ddp.add_argument("--nodes", type=int, default=1)
+    ddp.add_argument("--gpus-per-node", type=int, default=0, help="0 trains on CPUs with gloo")
+    ddp.add_argument("--tasks-per-node", type=int, help="DDP processes per node (default: gpus-per-node or 2)")
+    add_configs_option(ddp)
+    add_sbatch_options(ddp)
+    return parser
+
+
+def check_passed_on(extra: list[str], parser_options: list[str]) -> None:
+    """Options not for the command itself must be LightningCLI's; anything else is a typo, named with its fix."""
+    for token in extra:
+        key = token.split("=", 1)[0]
+        if not key.startswith("--") or key.startswith(PASSED_ON) or key in RUNNER_FLAGS:
+            continue
+        close = difflib.get_close_matches(key, [*parser_options, *RUNNER_FLAGS], n=2, cutoff=0.6)
+        hint = (
+            f"did you mean {' or '.join(close)}?"
+            if close
+            else "allowed: the options in --help, --model.*, --data.*, --trainer.*"
+        )
+        raise ArchbenchError(f"unknown option {key}; {hint}")
+
+
+def run_spec(options: argparse.Namespace, extra: list[str]) -> RunSpec:
+    """The run spec of ``train`` (and of ``slurm fit``): flags plus the LightningCLI overrides that follow them."""
+    data = options.data
+    if data is None:
+        from archbench.build import default_data  # imports the model class, so only when it is needed
+
+        data = default_data(options.arch)
+    return RunSpec(
+        arch=options.arch,
+        data=data,
+        trainer=options.trainer,
+        seed=options.seed,
+        max_epochs=options.max_epochs,
+        accelerator=options.accelerator,
+        devices=options.devices,
+        overrides=tuple(extra),
+        log_root=options.log_root,
+        run_version=options.run_version,
+    )
+
+
+def saved_run_spec(options: argparse.Namespace, extra: list[str]) -> RunSpec:
+    """The run spec of ``fit --config``: the saved config names the run, its seed and its log root."""
+    try:
+        saved = yaml.safe_load(Path(options.config).read_text()) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ArchbenchError(
+            f"--config {options.config}: {type(error).__name__}; allowed: a run's config.yaml"
+        ) from None
+    data, _, arch = str(saved.get("run_name", "runs/custom")).partition("/")
+    return RunSpec(
+        arch=arch or "custom",
+        data=data,
+        seed=options.seed if options.seed is not None else int(saved.get("seed_everything") or 0),
+        config_file=options.config,
+        max_epochs=options.max_epochs,
+        accelerator=options.accelerator,
+        devices=options.devices,
+        overrides=tuple(extra),
+        log_root=options.log_root or saved.get("log_root") or "lightning_logs",
+        run_version=options.run_version,
+    )
+
+
+def names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    return [] if text.strip() == "none" else [n.strip() for n in text.split(",") if n.strip()]
+
+
+def study_spec(options: argparse.Namespace, extra: list[str]):  # noqa: ANN201 - spec.StudySpec
+    if options.seeds is not None and options.seeds < 1:
+        raise ArchbenchError(f"--seeds must be >= 1, got {options.seeds}")
+    flags = {
+        "name": options.name,
+        "archs": names(options.archs),
+        "datasets": names(options.datasets),
+        "seeds": list(range(options.seeds)) if options.seeds is not None else None,
+        "baselines": names(options.baselines),
+        "max_epochs": options.max_epochs,
+        "trainer": options.trainer,
+        "log_root": options.log_root,
+        "reports_root": options.reports_root,
+    }
+    return build_study(options.study, flags, extra)
+
+
+def print_summary(record) -> None:  # noqa: ANN001 - record.RunRecord
     """Print the run's result once: on global rank 0 (Lightning sets the rank when DDP starts)."""
     from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
@@ -63,55 +226,53 @@ def print_summary(record: RunRecord) -> None:
     print(f"  rerun: {record.command}")
 
 
-def run_train(argv: list[str]) -> int:
-    options, extra = train_arguments(argv)
-    if options.data is None:
-        options.data = "adding" if options.arch in ("lstm", "gru") else "house_prices"
-    args = lightning_args(options, extra)
+def train_one(spec: RunSpec) -> int:
     from archbench.runner import train  # heavy imports only once the arguments are known to be sane
 
-    record = train(args, rerun_command(["train", *argv]), options.data, options.arch)
+    record = train(spec)
     print_summary(record)
     return EXIT_CODES[record.status]
 
 
-def run_fit(argv: list[str]) -> int:
-    from archbench.runner import train
+def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParser) -> int:
+    command = options.command
+    use_configs(getattr(options, "configs", None))
+    if command == "report":
+        if extra:
+            raise ArchbenchError(f"unknown option {extra[0]}; allowed: see archbench report --help")
+        from archbench.compare import run_report
 
-    record = train(argv, rerun_command(["fit", *argv]))
-    print_summary(record)
-    return EXIT_CODES[record.status]
+        return run_report(options.grid, options.reports_root)
+    if command == "slurm" and options.slurm_command is None:
+        raise ArchbenchError("archbench slurm: a command is needed; allowed: compare, fit")
+    chosen = parser._subparsers._group_actions[0].choices[command]  # noqa: SLF001 - the subcommand's own options
+    if command == "slurm":
+        chosen = chosen._subparsers._group_actions[0].choices[options.slurm_command]  # noqa: SLF001
+    check_passed_on(extra, [o for a in chosen._actions for o in a.option_strings])  # noqa: SLF001
+    if command == "train":
+        return train_one(run_spec(options, extra))
+    if command == "fit":
+        return train_one(saved_run_spec(options, extra))
+    if command == "compare":
+        from archbench.compare import run_compare
 
+        return run_compare(study_spec(options, extra), options.jobs, options.cell)
+    from archbench import slurm
 
-def run_compare(argv: list[str]) -> int:
-    from archbench.compare import run_compare as compare
-
-    return compare(argv)
-
-
-def run_report(argv: list[str]) -> int:
-    from archbench.compare import run_report as report
-
-    return report(argv)
-
-
-def run_slurm(argv: list[str]) -> int:
-    from archbench.slurm import run_slurm as slurm
-
-    return slurm(argv)
-
-
-COMMANDS = {"train": run_train, "fit": run_fit, "compare": run_compare, "report": run_report, "slurm": run_slurm}
+    if options.slurm_command == "compare":
+        return slurm.write_array(study_spec(options, extra), options)
+    return slurm.write_ddp(run_spec(options, extra), options)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] not in COMMANDS:
-        given = argv[0] if argv else "nothing"
-        print(f"archbench: error: unknown command {given!r}; allowed: {', '.join(COMMANDS)}", file=sys.stderr)
-        return 2
+    parser = top_parser()
     try:
-        return COMMANDS[argv[0]](argv[1:])
+        if not argv:
+            parser.print_help()
+            return 0
+        options, extra = parser.parse_known_args(argv)
+        return dispatch(options, extra, parser)
     except ArchbenchError as error:
         print(f"archbench: error: {error}", file=sys.stderr)
         return 2

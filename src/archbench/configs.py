@@ -1,4 +1,9 @@
-"""Where the YAML configs live and which architectures, datasets and trainer profiles they offer."""
+"""Where the YAML configs live and which architectures, datasets, trainer profiles and studies they offer.
+
+The configs ship inside the package (``bundled_configs`` links to the repository's top-level ``configs/``, and the
+wheel carries the files). A folder of your own is used only when asked for: ``--configs DIR`` or
+``$ARCHBENCH_CONFIGS``; a ``configs/`` in the working directory is never picked up by accident.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,31 @@ from pathlib import Path
 
 from archbench.errors import ArchbenchError
 
-GROUPS = ("model", "data", "trainer")
+GROUPS = ("model", "data", "trainer", "study")
+CONFIGS_ENV = "ARCHBENCH_CONFIGS"
+BUNDLED = Path(__file__).parent / "bundled_configs"
+LABELS = {"model": "ARCH", "data": "DATA", "trainer": "TRAINER", "study": "STUDY"}
+
+
+def use_configs(folder: str | None) -> None:
+    """Make ``folder`` the config root for this process and the processes it starts (grid workers, DDP ranks)."""
+    if folder is None:
+        return
+    if not (Path(folder) / "model").is_dir():
+        raise ArchbenchError(
+            f"--configs {folder}: no model/ folder inside; allowed: a folder with model/ data/ trainer/"
+        )
+    os.environ[CONFIGS_ENV] = str(Path(folder).resolve())
 
 
 def config_root() -> Path:
-    """``$ARCHBENCH_CONFIGS``, else ``./configs``, else the repository's ``configs/`` beside ``src/``."""
-    for candidate in (os.environ.get("ARCHBENCH_CONFIGS"), "configs", Path(__file__).parents[2] / "configs"):
-        if candidate and (Path(candidate) / "model").is_dir():
-            return Path(candidate)
-    raise ArchbenchError("no configs/ folder found; set ARCHBENCH_CONFIGS to the folder holding model/ data/ trainer/")
+    """``$ARCHBENCH_CONFIGS`` when set, else the configs shipped with archbench."""
+    chosen = os.environ.get(CONFIGS_ENV)
+    if chosen:
+        if not (Path(chosen) / "model").is_dir():
+            raise ArchbenchError(f"{CONFIGS_ENV}={chosen} has no model/ folder; allowed: a folder with model/ data/")
+        return Path(chosen)
+    return BUNDLED
 
 
 def available(group: str) -> list[str]:
@@ -26,7 +47,6 @@ def available(group: str) -> list[str]:
 def config_path(group: str, name: str) -> Path:
     """The YAML file for ``name`` in ``group``, or a one-line error listing what is allowed."""
     names = available(group)
-    label = {"model": "ARCH", "data": "DATA", "trainer": "TRAINER"}[group]
     if name not in names:
-        raise ArchbenchError(f"unknown {label} {name!r}; allowed: {', '.join(names)}")
+        raise ArchbenchError(f"unknown {LABELS[group]} {name!r}; allowed: {', '.join(names)}")
     return config_root() / group / f"{name}.yaml"

@@ -1,130 +1,87 @@
-"""A grid of runs (architectures × datasets × seeds): resumable, failure-isolated, optionally parallel."""
+"""A study's grid of runs: cells identified by content, failure-isolated, resumable, optionally parallel.
+
+A cell's record is reused only when its identity (settings, YAML text, data content, archbench version) is the one
+its run spec has now; anything else reruns. Run folders are never deleted: a changed cell gets a new folder.
+"""
 
 from __future__ import annotations
 
-import os
-import shutil
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+import signal
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import replace
 from multiprocessing import get_context
 from pathlib import Path
 
 import torch
-from jsonargparse import ArgumentParser
 from tqdm import tqdm
 
 from archbench.baselines import BASELINES, run_baseline
-from archbench.configs import config_path
-from archbench.data.base import ArchDataModule
+from archbench.build import build_datamodule, check_overrides, cpu_count, data_fingerprint, resolved_data_config
 from archbench.errors import ArchbenchError
-from archbench.record import RunRecord, rerun_command
-from archbench.resume import newest_checkpoint
+from archbench.record import RunRecord
+from archbench.runner import train
+from archbench.spec import Cell, StudySpec
 
 # Lightning's own bar sits below the grid's bar instead of replacing it.
 CELL_PROGRESS_BAR = (
     '--trainer.callbacks+={"class_path":"lightning.pytorch.callbacks.TQDMProgressBar",'
     '"init_args":{"process_position":1,"leave":false,"refresh_rate":20}}'
 )
-RETRIED_STATUSES = ("failed", "preempted")
+QUIET = ("--trainer.enable_progress_bar", "false")
+KEPT_STATUSES = ("ok", "diverged")  # results; "failed" and "preempted" cells run again
+EXIT_SIGNALS = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
-@dataclass(frozen=True)
-class Cell:
-    """One run of the grid: an architecture (or a scikit-learn baseline) on a dataset with a seed."""
+class GridInterrupted(Exception):
+    """SIGINT or SIGTERM arrived: finished cells are kept; ``code`` is the exit status (130 or 143)."""
 
-    dataset: str
-    arch: str
-    seed: int
-
-    @property
-    def key(self) -> str:
-        return f"{self.dataset}__{self.arch}__seed{self.seed}"
-
-    @property
-    def is_baseline(self) -> bool:
-        return self.arch in BASELINES
+    def __init__(self, code: int) -> None:
+        super().__init__(f"interrupted (exit {code})")
+        self.code = code
 
 
-@dataclass
-class GridSpec:
-    """What to run and where: every cell is an ordinary run logged under ``log_root``."""
-
-    name: str
-    archs: list[str]
-    datasets: list[str]
-    seeds: list[int]
-    baselines: list[str] = field(default_factory=lambda: list(BASELINES))
-    trainer: str = "cpu"
-    max_epochs: int | None = None
-    extra_args: list[str] = field(default_factory=list)
-    log_root: str = "lightning_logs"
-    reports_root: str = "reports"
-
-    @property
-    def out_dir(self) -> Path:
-        return Path(self.reports_root) / self.name
-
-    @property
-    def cells_dir(self) -> Path:
-        return self.out_dir / "cells"
-
-    def cells(self) -> list[Cell]:
-        for arch in self.archs:
-            config_path("model", arch)  # one clear error for an unknown name, before anything runs
-        for dataset in self.datasets:
-            config_path("data", dataset)
-        unknown = [b for b in self.baselines if b not in BASELINES]
-        if unknown:
-            raise ArchbenchError(f"unknown baseline {unknown[0]!r}; allowed: {', '.join(BASELINES)}")
-        return [
-            Cell(dataset, arch, seed)
-            for dataset in self.datasets
-            for seed in self.seeds
-            for arch in [*self.archs, *self.baselines]
-        ]
-
-    def run_version(self, cell: Cell) -> str:
-        """The cell's run folder under ``<log_root>/<dataset>/<arch>/``."""
-        return f"{self.name}_seed{cell.seed}"
-
-    def cell_args(self, cell: Cell) -> list[str]:
-        """The ``archbench train`` arguments of a model cell: the same path as a single run."""
-        args = ["--arch", cell.arch, "--data", cell.dataset, "--seed", str(cell.seed), "--trainer", self.trainer]
-        if self.max_epochs is not None:
-            args += ["--max_epochs", str(self.max_epochs)]
-        return [*args, "--log_root", self.log_root, "--run_version", self.run_version(cell), *self.extra_args]
+def check_study(study: StudySpec) -> list[Cell]:
+    """Every cell of the study, after one clear error for anything wrong, before anything runs or is written."""
+    unknown = [b for b in study.baselines if b not in BASELINES]
+    if unknown:
+        raise ArchbenchError(f"unknown baseline {unknown[0]!r}; allowed: {', '.join(BASELINES)}")
+    cells = study.cells()
+    for dataset in study.datasets:
+        first = [c for c in cells if c.dataset == dataset]
+        for cell in first[: len(study.archs) + len(study.baselines)]:
+            check_overrides(study.run_spec(cell))
+        build_datamodule(study.run_spec(first[0])).prepared  # noqa: B018 - a bad file or window fails here, once
+    return cells
 
 
-def load_datamodule(dataset: str, seed: int) -> ArchDataModule:
-    """Instantiate a dataset from its YAML, as LightningCLI would, without a model or trainer."""
-    parser = ArgumentParser(exit_on_error=False)
-    parser.add_subclass_arguments(ArchDataModule, "data")
-    config = parser.parse_args(["--data", str(config_path("data", dataset)), "--data.init_args.seed", str(seed)])
-    return parser.instantiate_classes(config).data
+def cell_identity(study: StudySpec, cell: Cell) -> str:
+    spec = study.run_spec(cell)
+    return spec.identity(data_fingerprint(resolved_data_config(spec)))
 
 
-def run_cell(spec: GridSpec, cell: Cell, threads: int | None = None, show_progress: bool = True) -> RunRecord:
+def run_cell(
+    study: StudySpec, cell: Cell, identity: str, threads: int | None = None, progress: bool = True
+) -> RunRecord:
     """Run one cell and return its record; a failure of any kind becomes a ``failed`` record."""
-    from archbench.cli import lightning_args, train_arguments
-    from archbench.runner import train
-
     if threads:
         torch.set_num_threads(threads)
+    spec = study.run_spec(cell)
     try:
         if cell.is_baseline:
-            return run_baseline(cell.arch, load_datamodule(cell.dataset, cell.seed), cell.dataset, cell.seed)
-        argv = spec.cell_args(cell)
-        run_dir = Path(spec.log_root) / cell.dataset / cell.arch / spec.run_version(cell)
-        if newest_checkpoint(run_dir) is None:  # a preempted cell resumes; anything else starts clean
-            shutil.rmtree(run_dir, ignore_errors=True)
-        options, extra = train_arguments(argv)
-        progress = [CELL_PROGRESS_BAR] if show_progress else ["--trainer.enable_progress_bar", "false"]
-        extra += [*progress, "--trainer.enable_model_summary", "false"]
-        return train(lightning_args(options, extra), rerun_command(["train", *argv]), cell.dataset, cell.arch)
+            record = run_baseline(cell.arch, build_datamodule(spec), spec.dataset_label, cell.seed)
+        else:
+            shown = (CELL_PROGRESS_BAR,) if progress else QUIET
+            record = train(
+                replace(spec, overrides=(*spec.overrides, *shown, "--trainer.enable_model_summary", "false"))
+            )
+            record.command = spec.rerun_command()
     except Exception as error:  # noqa: BLE001 - a broken cell is recorded; the grid goes on
-        kind = "baseline" if cell.is_baseline else "model"
         message = f"{type(error).__name__}: {error}".splitlines()[0]
-        return RunRecord(cell.dataset, cell.arch, cell.seed, "failed", "", "", kind=kind, error=message)
+        record = RunRecord(spec.dataset_label, cell.arch, cell.seed, "failed", "", "", kind=cell.kind, error=message)
+    record.identity = identity
+    return record
 
 
 def finished_records(cells_dir: Path) -> dict[str, RunRecord]:
@@ -132,44 +89,106 @@ def finished_records(cells_dir: Path) -> dict[str, RunRecord]:
     return {path.stem: RunRecord.read(path) for path in sorted(cells_dir.glob("*.json"))}
 
 
-def run_grid(spec: GridSpec, jobs: int = 1) -> dict[str, RunRecord]:
-    """Run every unfinished cell, writing each cell's record atomically as it ends; Ctrl-C keeps them."""
-    cells = spec.cells()
-    done = {k: r for k, r in finished_records(spec.cells_dir).items() if r.status not in RETRIED_STATUSES}
-    todo = [c for c in cells if c.key not in done]
-    spec.cells_dir.mkdir(parents=True, exist_ok=True)
-    bar = tqdm(total=len(cells), initial=len(cells) - len(todo), desc=f"grid {spec.name}", unit="cell", position=0)
+def reusable(study: StudySpec, cells: list[Cell], identities: dict[str, str]) -> dict[str, RunRecord]:
+    """Earlier records of cells whose identity is unchanged, marked as reused."""
+    kept = {}
+    for key, record in finished_records(study.cells_dir).items():
+        if key in identities and record.identity == identities[key] and record.status in KEPT_STATUSES:
+            record.reused = True
+            kept[key] = record
+    return kept
+
+
+@contextmanager
+def stop_on_signals(raise_now: bool) -> Iterator[dict[str, int]]:
+    """Turn SIGINT/SIGTERM into a stop request. ``raise_now``: raise at once (the parent of worker processes);
+    otherwise SIGTERM only sets the request, so Lightning's own handler checkpoints the cell being trained."""
+    stop: dict[str, int] = {}
+
+    def handle(signum: int, _frame: object) -> None:
+        stop["code"] = EXIT_SIGNALS[signum]
+        if raise_now or signum == signal.SIGINT:
+            raise GridInterrupted(stop["code"])
+
+    # A background job starts with SIGINT ignored; the grid must still stop on it.
+    previous = {s: signal.signal(s, handle) for s in EXIT_SIGNALS}
     try:
-        if jobs <= 1:
-            for cell in todo:
-                bar.set_postfix_str(cell.key)
-                record = run_cell(spec, cell)
-                if record.status == "preempted":  # SIGTERM: stop here; a rerun resumes this cell
-                    break
-                done[cell.key] = _store(spec, cell, record)
-                bar.update()
-        else:
-            threads = max(1, (os.cpu_count() or 1) // jobs)
-            with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-                futures = {pool.submit(run_cell, spec, c, threads, False): c for c in todo}
-                for future in as_completed(futures):
-                    cell = futures[future]
-                    done[cell.key] = _store(spec, cell, future.result())
-                    bar.set_postfix_str(cell.key)
-                    bar.update()
+        yield stop
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def run_grid(study: StudySpec, jobs: int = 1) -> dict[str, RunRecord]:
+    """Run every cell not reusable from an earlier run, writing each record atomically as it ends.
+
+    Raises ``GridInterrupted`` on SIGINT/SIGTERM after keeping the finished cells.
+    """
+    cells = check_study(study)
+    identities = {c.key: cell_identity(study, c) for c in cells}
+    done = reusable(study, cells, identities)
+    for key, record in done.items():
+        store(study, key, record)
+    todo = [c for c in cells if c.key not in done]
+    study.cells_dir.mkdir(parents=True, exist_ok=True)
+    bar = tqdm(total=len(cells), initial=len(cells) - len(todo), desc=f"grid {study.name}", unit="cell", position=0)
+    try:
+        with stop_on_signals(raise_now=jobs > 1) as stop:
+            if jobs <= 1:
+                run_sequentially(study, todo, identities, done, bar, stop)
+            else:
+                run_in_parallel(study, todo, identities, done, bar, jobs)
     finally:
         bar.close()
     return {c.key: done[c.key] for c in cells if c.key in done}
 
 
-def run_one_cell(spec: GridSpec, index: int) -> RunRecord:
-    """Run cell ``index`` of the grid (a SLURM array task) and store its record."""
-    cells = spec.cells()
+def run_sequentially(study, todo, identities, done, bar, stop) -> None:  # noqa: ANN001 - run_grid's own state
+    for cell in todo:
+        bar.set_postfix_str(cell.key)
+        try:
+            record = run_cell(study, cell, identities[cell.key])
+        except (KeyboardInterrupt, SystemExit):  # Lightning turns Ctrl-C during a fit into SystemExit
+            raise GridInterrupted(130) from None
+        if record.status != "preempted":
+            done[cell.key] = store(study, cell.key, record)
+            bar.update()
+        if record.status == "preempted" or "code" in stop:  # a rerun resumes the preempted cell
+            raise GridInterrupted(stop.get("code", 143))
+
+
+def run_in_parallel(study, todo, identities, done, bar, jobs: int) -> None:  # noqa: ANN001
+    threads = max(1, cpu_count() // jobs)
+    pool = ProcessPoolExecutor(jobs, mp_context=get_context("spawn"))
+    try:
+        pending = {pool.submit(run_cell, study, c, identities[c.key], threads, False): c for c in todo}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                cell, record = pending.pop(future), future.result()
+                if record.status != "preempted":
+                    done[cell.key] = store(study, cell.key, record)
+                bar.update()
+    except (GridInterrupted, KeyboardInterrupt) as error:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()  # SIGTERM: a worker in a fit saves its checkpoint and stops
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise error if isinstance(error, GridInterrupted) else GridInterrupted(130) from None
+    pool.shutdown(wait=True)
+
+
+def run_one_cell(study: StudySpec, index: int) -> RunRecord:
+    """Run cell ``index`` of the grid (a SLURM array task) and store its record, unless it can be reused."""
+    cells = study.cells()
     if not 0 <= index < len(cells):
         raise ArchbenchError(f"--cell {index} is out of range; allowed: 0..{len(cells) - 1}")
-    return _store(spec, cells[index], run_cell(spec, cells[index], show_progress=False))
+    cell = cells[index]
+    identity = cell_identity(study, cell)
+    kept = reusable(study, [cell], {cell.key: identity})
+    record = kept.get(cell.key) or run_cell(study, cell, identity, progress=False)
+    return store(study, cell.key, record)
 
 
-def _store(spec: GridSpec, cell: Cell, record: RunRecord) -> RunRecord:
-    record.write(spec.cells_dir / f"{cell.key}.json")
+def store(study: StudySpec, key: str, record: RunRecord) -> RunRecord:
+    record.write(study.cells_dir / f"{key}.json")
     return record

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shlex
+import subprocess
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -37,9 +37,21 @@ def write_atomic(target: str | Path, text: str) -> Path:
     return target
 
 
-def rerun_command(args: list[str]) -> str:
-    """The shell command that reruns this run."""
-    return shlex.join(["archbench", *args])
+def git_state() -> dict[str, str | bool]:
+    """The commit of the archbench source tree this run used, and whether it had uncommitted changes."""
+    source = Path(__file__).resolve().parent
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(source), *args], capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return {"commit": "unknown (not a git checkout)", "dirty": False}
+    return {"commit": commit, "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
 
 
 @dataclass
@@ -62,7 +74,12 @@ class RunRecord:
     stats: dict[str, Any] = field(default_factory=dict)
     error: str = ""
     config: str = ""
+    data_fingerprint: str = ""
+    identity: str = ""  # the cell identity a grid reuses this record under (spec.RunSpec.identity)
+    checkpoint: str = ""  # the checkpoint that was tested
     versions: dict[str, str] = field(default_factory=versions)
+    git: dict[str, str | bool] = field(default_factory=git_state)
+    reused: bool = False  # set by a grid when this record came from an earlier run of the same cell
 
     def write(self, target: str | Path) -> Path:
         """Write the record as JSON, atomically."""
@@ -70,4 +87,5 @@ class RunRecord:
 
     @classmethod
     def read(cls, path: str | Path) -> RunRecord:
-        return cls(**json.loads(Path(path).read_text()))
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in json.loads(Path(path).read_text()).items() if k in known})

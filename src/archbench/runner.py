@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -11,17 +13,27 @@ from pathlib import Path
 import lightning as L
 import torch
 import yaml
+from jsonargparse import ArgumentError
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 
+from archbench.build import check_overrides, cpu_count, data_fingerprint, first_line, unwrap
 from archbench.callbacks import RunStatsCallback, count_parameters, peak_memory_mb
 from archbench.data.base import ArchDataModule
 from archbench.errors import ArchbenchError, DivergedError
 from archbench.models.base import ArchModule
-from archbench.record import RECORD_NAME, RunRecord
-from archbench.resume import VERSION_ENV, choose_version
+from archbench.record import RECORD_NAME, RunRecord, write_atomic
+from archbench.resume import (
+    FINGERPRINT_NAME,
+    LOCK_NAME,
+    VERSION_ENV,
+    choose_version,
+    global_rank,
+    release_lock,
+)
+from archbench.spec import RunSpec
 
 # `import lightning` sets this so that asking whether CUDA exists cannot initialise it before a fork. archbench
 # never forks (DDP starts fresh processes, grid workers are spawned), and with it every AdamW step reloads NVML:
@@ -29,6 +41,7 @@ from archbench.resume import VERSION_ENV, choose_version
 os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
 
 PROGRESS_REFRESH_STEPS = 20
+FOLDER_MARKERS = {LOCK_NAME, FINGERPRINT_NAME}  # what a claimed folder holds before its run writes anything
 LINKED_FROM_DATA = ("task", "input_size", "seq_len", "output_size", "target_mean", "target_std")
 
 
@@ -37,10 +50,15 @@ class ArchbenchCLI(LightningCLI):
 
     def __init__(self, args: list[str]) -> None:
         self.stats = RunStatsCallback()
+        self.fresh_dir: Path | None = None
         with warnings.catch_warnings():
             # Runs are built from Python with explicit args, which LightningCLI warns about when sys.argv is set.
             warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
-            self._build(args)
+            try:
+                self._build(args)
+            except BaseException:
+                self.forget_fresh_dir()
+                raise
 
     def _build(self, args: list[str]) -> None:
         super().__init__(
@@ -51,6 +69,7 @@ class ArchbenchCLI(LightningCLI):
             seed_everything_default=0,
             save_config_kwargs={"overwrite": True},
             trainer_defaults={"callbacks": [self.stats, LearningRateMonitor(logging_interval="epoch")]},
+            parser_kwargs={"exit_on_error": False},
             args=args,
             run=False,
         )
@@ -70,11 +89,14 @@ class ArchbenchCLI(LightningCLI):
                 "checkpoint.monitor": "val/loss",
                 "checkpoint.save_last": True,
                 "checkpoint.filename": "best-{epoch}",
+                # After RunStatsCallback's epoch end, so each checkpoint holds the run's statistics so far.
+                "checkpoint.save_on_train_epoch_end": True,
             }
         )
         parser.add_argument("--early_stopping_patience", type=int | None, default=None, help="epochs; off if unset")
         parser.add_argument("--run_name", type=str, default="runs", help="log folder under --log_root: data/arch")
-        parser.add_argument("--run_version", type=str | None, default=None, help="fixed folder; else version_N")
+        parser.add_argument("--run_prefix", type=str, default="version", help="run folders are <prefix>_<N>")
+        parser.add_argument("--run_version", type=str | None, default=None, help="fixed folder; else <prefix>_<N>")
         parser.add_argument("--log_root", type=str, default="lightning_logs")
         parser.add_argument("--resume", type=bool, default=True, help="continue an unfinished run of this config")
 
@@ -83,8 +105,17 @@ class ArchbenchCLI(LightningCLI):
         self.requested_config = copy.deepcopy(config)
         run_root = Path(config.log_root) / config.run_name
         current = yaml.safe_load(self.parser.dump(config, skip_none=False))
-        config.run_version, self.resume_from = choose_version(run_root, current, config.run_version, config.resume)
-        config.trainer.default_root_dir = str(run_root / config.run_version)  # where SLURM saves hpc_ckpt_N
+        self.data_fingerprint = data_fingerprint(current["data"])
+        existed = (run_root / config.run_version).is_dir() if config.run_version else False
+        config.run_version, self.resume_from = choose_version(
+            run_root, current, self.data_fingerprint, config.run_prefix, config.run_version, config.resume
+        )
+        run_dir = run_root / config.run_version
+        if self.resume_from is None and not existed and global_rank() == 0 and not os.environ.get(VERSION_ENV):
+            self.fresh_dir = run_dir
+        if global_rank() == 0:
+            write_atomic(run_dir / FINGERPRINT_NAME, self.data_fingerprint)
+        config.trainer.default_root_dir = str(run_dir)  # where SLURM saves hpc_ckpt_N
         if config.trainer.logger in (None, True):
             config.trainer.logger = {
                 "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
@@ -109,6 +140,31 @@ class ArchbenchCLI(LightningCLI):
                 raise ArchbenchError(f"early_stopping_patience must be >= 1, got {patience}")
             self.trainer_defaults["callbacks"].append(EarlyStopping(monitor="val/loss", patience=patience))
 
+    def forget_fresh_dir(self) -> None:
+        """Bad input found after the folder was claimed: remove the empty folder, so nothing half-written stays."""
+        run_dir = self.fresh_dir
+        if run_dir is not None and run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= FOLDER_MARKERS:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            log_root = Path(self.config.log_root).resolve()
+            for parent in run_dir.resolve().parents:
+                if parent == log_root or log_root not in parent.parents or any(parent.iterdir()):
+                    break
+                parent.rmdir()
+        self.fresh_dir = None
+
+
+def warn_about_oversubscription(cli: ArchbenchCLI) -> None:
+    """More CPU training processes than CPUs: each step waits on the others' time slices."""
+    trainer = cli.trainer
+    if trainer.accelerator.__class__.__name__ != "CPUAccelerator" or trainer.num_devices <= cpu_count():
+        return
+    print(
+        f"archbench: warning: --devices {trainer.num_devices} starts {trainer.num_devices} training processes on "
+        f"{cpu_count()} CPUs; they share cores, so each step takes about {trainer.num_devices / cpu_count():.1f}x "
+        "as long as with one process per CPU",
+        file=sys.stderr,
+    )
+
 
 def build_cli(args: list[str]) -> ArchbenchCLI:
     """Parse and instantiate; an ``ArchbenchError`` raised inside a class is unwrapped from jsonargparse's."""
@@ -120,52 +176,71 @@ def build_cli(args: list[str]) -> ArchbenchCLI:
             available = "cpu, gpu, auto" if torch.cuda.is_available() else "cpu, auto (no GPU here)"
             message += f"; allowed accelerators: {available}"
         raise ArchbenchError(f"trainer: {message}") from None
+    except ArgumentError as error:
+        raise ArchbenchError(first_line(unwrap(error))) from None
     except (ValueError, TypeError) as error:
-        cause: BaseException | None = error
-        while cause is not None and not isinstance(cause, ArchbenchError):
-            cause = cause.__cause__ or cause.__context__
-        if cause is None:
+        cause = unwrap(error)
+        if not isinstance(cause, ArchbenchError):
             raise
         raise cause from None
 
 
-def train(args: list[str], command: str, dataset: str | None = None, arch: str | None = None) -> RunRecord:
+def train(spec: RunSpec) -> RunRecord:
     """Fit, test the best checkpoint, log hparams with the final metrics and write the run record.
 
-    ``dataset`` and ``arch`` name the run (config names); they default to the classes' own names.
     Bad input raises ``ArchbenchError`` before anything is written; a crash or divergence during
     training is recorded in the run record instead of raised.
     """
-    cli = build_cli(args)
-    trainer, model, data = cli.trainer, cli.model, cli.datamodule
+    check_overrides(spec)
+    cli = build_cli(spec.lightning_args())
+    trainer, model = cli.trainer, cli.model
+    warn_about_oversubscription(cli)
     record = RunRecord(
-        dataset=dataset or data.name,
-        arch=arch or model.arch_name,
+        dataset=spec.dataset_label,
+        arch=spec.arch,
         seed=int(cli.config.seed_everything),
         status="ok",
         log_dir=str(trainer.log_dir),
-        command=command,
+        command=spec.rerun_command(),
         params=count_parameters(model),
         config=cli.parser.dump(cli.config, skip_none=False),
+        data_fingerprint=cli.data_fingerprint,
     )
+    run_dir = Path(trainer.log_dir)
+    try:
+        fit(cli, record)
+        if record.status != "preempted":
+            finish(cli, record)
+    finally:
+        release_lock(run_dir)  # also on Ctrl-C: the next run need not wait for a stale lock to be noticed
+    return record
+
+
+def fit(cli: ArchbenchCLI, record: RunRecord) -> None:
+    """Train; a preemption, a divergence or a crash is recorded in ``record`` instead of raised."""
     os.environ[VERSION_ENV] = cli.config.run_version
     try:
-        trainer.fit(model, datamodule=data, ckpt_path=cli.resume_from)
+        cli.trainer.fit(cli.model, datamodule=cli.datamodule, ckpt_path=cli.resume_from)
     except SIGTERMException:
         # Lightning stopped at the end of the epoch, after its last.ckpt: no record, so a rerun resumes.
         record.status, record.error = "preempted", "SIGTERM: stopped after saving a checkpoint"
-        return record
     except DivergedError as error:
         record.status, record.error = "diverged", str(error)
     except Exception as error:  # noqa: BLE001 - any crash is recorded; the grid goes on
         record.status, record.error = "failed", f"{type(error).__name__}: {error}"
     finally:
         os.environ.pop(VERSION_ENV, None)
+
+
+def finish(cli: ArchbenchCLI, record: RunRecord) -> None:
+    """Test the best checkpoint of a finished run and write its hparams and record (rank 0)."""
+    trainer, model, data = cli.trainer, cli.model, cli.datamodule
     record.stats = cli.stats.summary()
     record.world_size = trainer.world_size
     if record.status == "ok":
-        ckpt = "best" if trainer.checkpoint_callback and trainer.checkpoint_callback.best_model_path else None
-        results = trainer.test(model, datamodule=data, ckpt_path=ckpt, verbose=False)
+        best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+        results = trainer.test(model, datamodule=data, ckpt_path="best" if best else None, verbose=False)
+        record.checkpoint = best
         record.metrics = {k: float(v) for k, v in results[0].items()}
         record.baseline = data.naive_baseline()
         record.latency_us = inference_latency_us(model, data)
@@ -173,7 +248,6 @@ def train(args: list[str], command: str, dataset: str | None = None, arch: str |
     if trainer.is_global_zero:
         log_final_hparams(trainer, model, record)
         record.write(Path(record.log_dir) / RECORD_NAME)
-    return record
 
 
 def inference_latency_us(model: L.LightningModule, data: ArchDataModule) -> float:

@@ -47,6 +47,7 @@ class ArchModule(L.LightningModule):
     """
 
     arch_name = "custom"
+    default_data = "house_prices"  # what `archbench train --arch <this>` trains on when no --data is given
 
     def __init__(
         self,

@@ -17,6 +17,7 @@ class RecurrentModel(ArchModule):
 
     cell = "lstm"
     arch_name = "lstm"
+    default_data = "adding"
 
     def __init__(self, hidden_size: int = 64, num_layers: int = 1, dropout: float = 0.0, **kwargs) -> None:
         super().__init__(**kwargs)
