@@ -12,19 +12,14 @@ ACCELERATOR ?=
 DEVICES ?=
 TRAINER ?= default
 ARGS ?=
-NAME ?= default
+NAME ?=
 ARCHS ?=
 DATASETS ?=
 SEEDS ?=
 JOBS ?= 1
 BENCH_ARGS ?=
 PYTEST_ARGS ?=
-NAME ?= default
-ARCHS ?=
-DATASETS ?=
-SEEDS ?=
-JOBS ?= 1
-BENCH_ARGS ?=
+STUDY ?=
 
 TRAIN_FLAGS = --arch $(ARCH) --seed $(SEED) --trainer $(TRAINER) $(if $(DATA),--data $(DATA)) \
 	$(if $(MAX_EPOCHS),--max_epochs $(MAX_EPOCHS)) $(if $(ACCELERATOR),--accelerator $(ACCELERATOR)) \
@@ -46,12 +41,13 @@ $(STAMP): pyproject.toml
 train: $(STAMP) ## train ARCH (lstm) on DATA; also SEED, MAX_EPOCHS, TRAINER, ACCELERATOR, DEVICES, ARGS
 	$(BIN)/archbench train $(TRAIN_FLAGS) $(ARGS)
 
-compare: $(STAMP) ## grid of ARCHS x DATASETS x SEEDS with baselines, then reports/$(NAME)/report.md
-	$(BIN)/archbench compare --name $(NAME) $(if $(ARCHS),--archs $(ARCHS)) $(if $(DATASETS),--data $(DATASETS)) \
-		$(if $(SEEDS),--seeds $(SEEDS)) $(if $(MAX_EPOCHS),--max_epochs $(MAX_EPOCHS)) --jobs $(JOBS) $(ARGS)
+compare: $(STAMP) ## run STUDY (configs/study/, default: default); ARCHS, DATASETS, SEEDS, MAX_EPOCHS, NAME override it
+	$(BIN)/archbench compare $(if $(STUDY),--study $(STUDY)) $(if $(NAME),--name $(NAME)) $(if $(ARCHS),--archs $(ARCHS)) \
+		$(if $(DATASETS),--data $(DATASETS)) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(MAX_EPOCHS),--max_epochs $(MAX_EPOCHS)) \
+		--jobs $(JOBS) $(ARGS)
 
-report: $(STAMP) ## rebuild reports/$(NAME)/ from its records and logs, without training
-	$(BIN)/archbench report $(NAME)
+report: $(STAMP) ## rebuild reports/$(NAME)/ (default: the study's name) from its records and logs, without training
+	$(BIN)/archbench report $(or $(NAME),$(STUDY),default)
 
 bench: $(STAMP) ## training speed against hand-written PyTorch: prints ratios (see docs/performance.md)
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)

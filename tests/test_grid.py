@@ -56,14 +56,15 @@ def test_small_grid_runs_end_to_end_and_writes_the_report(tmp_path):
     assert "house_prices" in report and "sk_linear" in report
 
 
-def test_rerunning_a_finished_grid_trains_nothing(tmp_path):
+def test_rerunning_a_finished_grid_trains_nothing_and_says_every_cell_was_reused(tmp_path, capsys):
     assert main(grid_args(tmp_path)) == 0
-    cells = sorted((tmp_path / "reports" / "g" / "cells").glob("*.json"))
-    before = {p: p.stat().st_mtime_ns for p in cells}
     runs_before = {p: p.stat().st_mtime_ns for p in (tmp_path / "logs").rglob("run.json")}
+    capsys.readouterr()
     assert main(grid_args(tmp_path)) == 0
-    assert {p: p.stat().st_mtime_ns for p in cells} == before
+    assert "reused 6 of 6 cells" in capsys.readouterr().out
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "logs").rglob("run.json")} == runs_before
+    rows = read_rows(tmp_path / "reports" / "g" / "results.csv")
+    assert {r["reused"] for r in rows} == {"yes"}
 
 
 def test_a_diverging_cell_is_recorded_and_the_others_complete(tmp_path, monkeypatch):
@@ -75,7 +76,7 @@ def test_a_diverging_cell_is_recorded_and_the_others_complete(tmp_path, monkeypa
     monkeypatch.setenv("ARCHBENCH_CONFIGS", str(configs))
     args = grid_args(tmp_path)
     args[args.index("linear,mlp")] = "exploding,mlp"
-    assert main(args) == 0
+    assert main(args) == 1, "a grid with diverged cells must not exit 0"
     rows = read_rows(tmp_path / "reports" / "g" / "results.csv")
     statuses = {(r["arch"], r["seed"]): r["status"] for r in rows}
     assert statuses[("exploding", "0")] == statuses[("exploding", "1")] == "diverged"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,8 +55,12 @@ def test_run_directory_records_config_seed_versions_and_rerun_command(train_run)
     record = train_run("mlp", "diabetes", "--seed", "7")
     run_dir = Path(record["log_dir"])
     assert record["seed"] == 7
-    assert record["command"].startswith("archbench train --arch mlp --data diabetes")
+    executable = shlex.quote(str(Path(sys.executable).with_name("archbench")))
+    assert record["command"].startswith(f"cd {shlex.quote(os.getcwd())} && {executable} train --arch mlp --data diabetes")
     assert "--seed 7" in record["command"]
+    assert len(record["data_fingerprint"]) == 64 and record["git"]["commit"]
+    assert (run_dir / "data_fingerprint.txt").read_text() == record["data_fingerprint"]
+    assert not (run_dir / "run.lock").exists(), "a finished run must release its folder"
     assert {"torch", "lightning", "torchmetrics", "python"} <= set(record["versions"])
     config = (run_dir / "config.yaml").read_text()
     assert "seed_everything: 7" in config and "archbench.models.MLPModel" in config

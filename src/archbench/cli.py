@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from archbench.configs import available, use_configs
+from archbench.configs import available, config_path, use_configs
 from archbench.errors import ArchbenchError
 from archbench.spec import RunSpec, build_study
 
@@ -142,6 +142,7 @@ def check_passed_on(extra: list[str], parser_options: list[str]) -> None:
 def run_spec(options: argparse.Namespace, extra: list[str]) -> RunSpec:
     """The run spec of ``train`` (and of ``slurm fit``): flags plus the LightningCLI overrides that follow them."""
     data = options.data
+    config_path("model", options.arch)  # an unknown name is a one-line error before anything heavy is imported
     if data is None:
         from archbench.build import default_data  # imports the model class, so only when it is needed
 

@@ -17,7 +17,7 @@ def record_row(record: RunRecord) -> dict[str, str]:
     """A results row; empty strings where a value does not apply (a baseline has no epochs)."""
     row = {column: "" for column in RESULT_COLUMNS}
     row.update(dataset=record.dataset, arch=record.arch, kind=record.kind, seed=str(record.seed))
-    row.update(status=record.status, log_dir=record.log_dir, error=record.error)
+    row.update(status=record.status, log_dir=record.log_dir, error=record.error, reused="yes" if record.reused else "")
     for name, value in record.metrics.items():
         column = name.replace("/", "_")
         if column in row:

@@ -147,9 +147,9 @@ class ArchbenchCLI(LightningCLI):
             shutil.rmtree(run_dir, ignore_errors=True)
             log_root = Path(self.config.log_root).resolve()
             for parent in run_dir.resolve().parents:
-                if parent == log_root or log_root not in parent.parents or any(parent.iterdir()):
+                if (parent != log_root and log_root not in parent.parents) or any(parent.iterdir()):
                     break
-                parent.rmdir()
+                parent.rmdir()  # empty folders this run made, up to and including an empty log root
         self.fresh_dir = None
 
 
