@@ -56,7 +56,9 @@ def test_run_directory_records_config_seed_versions_and_rerun_command(train_run)
     run_dir = Path(record["log_dir"])
     assert record["seed"] == 7
     executable = shlex.quote(str(Path(sys.executable).with_name("archbench")))
-    assert record["command"].startswith(f"cd {shlex.quote(os.getcwd())} && {executable} train --arch mlp --data diabetes")
+    assert record["command"].startswith(
+        f"cd {shlex.quote(os.getcwd())} && {executable} train --arch mlp --data diabetes"
+    )
     assert "--seed 7" in record["command"]
     assert len(record["data_fingerprint"]) == 64 and record["git"]["commit"]
     assert (run_dir / "data_fingerprint.txt").read_text() == record["data_fingerprint"]

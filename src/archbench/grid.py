@@ -72,7 +72,8 @@ def run_cell(
         if cell.is_baseline:
             record = run_baseline(cell.arch, build_datamodule(spec), spec.dataset_label, cell.seed)
         else:
-            shown = (CELL_PROGRESS_BAR,) if progress else QUIET
+            quiet = not progress or QUIET[0] in spec.overrides  # the user's own choice wins
+            shown = QUIET if quiet else (CELL_PROGRESS_BAR,)
             record = train(
                 replace(spec, overrides=(*spec.overrides, *shown, "--trainer.enable_model_summary", "false"))
             )

@@ -67,9 +67,9 @@ class AddingDataModule(ArchDataModule):
     name = "adding"
     task = "regression"
 
-    def __init__(self, num_samples: int = 4000, seq_len: int = 50, **kwargs) -> None:
-        kwargs.setdefault("scale_features", False)
-        super().__init__(**kwargs)
+    def __init__(self, num_samples: int = 4000, seq_len: int = 50, scale_features: bool = False, **kwargs) -> None:
+        # The values are already U(0, 1) and the mask must stay 0/1: no scaling unless asked for.
+        super().__init__(scale_features=scale_features, **kwargs)
         require_positive(num_samples=num_samples, seq_len=seq_len)
         if seq_len < 2:
             raise ArchbenchError(f"seq_len must be >= 2 for two marked positions, got {seq_len}")
