@@ -138,7 +138,32 @@ def test_report_is_byte_stable(results_csv: Path, tmp_path: Path):
 def test_report_answers_per_dataset(report: Path):
     verdicts = section(report.read_text(), "Verdict")
     assert "adding: architectures differ — lstm is best (test_mse 0.00115); linear is 146× worse" in verdicts
-    assert "breast_cancer: architectures perform similarly" in verdicts
+    # three seeds 0.6 points apart cannot show equivalence within 1 point: not "similar", and it says why
+    assert "breast_cancer: inconclusive — no pair differs after Holm at α=0.05" in verdicts
+    assert "seeds per architecture would decide it" in verdicts
+
+
+def test_baselines_are_reported_beside_the_verdict_not_in_it(report: Path):
+    text = report.read_text()
+    adding_row = next(line for line in section(text, "Verdict").splitlines() if line.startswith("| adding |"))
+    verdict_cell, baselines_cell = adding_row.split(" | ")[3:5]
+    assert "sk_linear" not in verdict_cell
+    assert baselines_cell.startswith("sk_linear is 147× worse than the best network (lstm), p_holm = ")
+    assert "Baselines: sk_linear is 147× worse" in section(text, "adding")
+
+
+def test_report_states_the_margin_and_the_interval_method(report: Path):
+    text = report.read_text()
+    assert "Equivalence margin: ±0.01 (absolute)." in section(text, "breast_cancer")
+    assert "Equivalence margin: ±5.75e-05 (0.05 of the best network's mean)." in section(text, "adding")
+    assert "gap [90% CI] vs ±0.01" in section(text, "breast_cancer")
+    assert "t-interval clipped to the metric's range" in section(text, "Method")
+
+
+def test_a_wider_margin_passed_to_build_report_makes_the_three_seeds_similar(results_csv: Path, tmp_path: Path):
+    text = build_report(results_csv, tmp_path, margin=0.05).read_text()
+    assert "breast_cancer: architectures perform similarly — every pair within ±0.05 (absolute)" in text
+    assert "±0.05 absolute for accuracy-type metrics" in section(text, "Method")
 
 
 def test_table_uses_the_primary_metric_and_marks_baselines(report: Path):

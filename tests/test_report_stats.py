@@ -1,4 +1,4 @@
-"""The report's statistics agree with scipy and with hand-checked textbook numbers."""
+"""The report's statistics agree with scipy, statsmodels and hand-checked textbook numbers."""
 
 from __future__ import annotations
 
@@ -9,10 +9,19 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from archbench.report.stats import compare_to_best, holm, summarize, verdict
+from archbench.report.stats import (
+    holm,
+    holm_adjust,
+    paired_test,
+    scalar,
+    seeds_to_detect,
+    seeds_to_show_equivalence,
+    summarize,
+    welch_test,
+)
 
-BEST_SEEDS = {0: 0.010, 1: 0.012, 2: 0.011, 3: 0.013}
-WORSE_SEEDS = {0: 0.015, 1: 0.019, 2: 0.014, 3: 0.021}
+BEST = np.array([0.010, 0.012, 0.011, 0.013])
+WORSE = np.array([0.015, 0.019, 0.014, 0.021])
 
 
 def test_summary_ci_matches_scipy_t_interval():
@@ -26,12 +35,20 @@ def test_summary_ci_matches_scipy_t_interval():
     assert (summary.ci_low, summary.ci_high) == pytest.approx((low, high))
 
 
-def test_summary_ignores_nan_and_one_value_has_a_point_interval():
+def test_summary_ignores_nan_and_one_run_has_no_interval():
     assert summarize([1.0, math.nan, 3.0]).n == 2
     single = summarize([2.5, math.nan])
-    assert (single.n, single.mean, single.ci_low, single.ci_high) == (1, 2.5, 2.5, 2.5)
-    assert math.isnan(single.std)
+    assert (single.n, single.mean) == (1, 2.5)
+    assert math.isnan(single.std) and math.isnan(single.ci_low) and math.isnan(single.ci_high)
     assert summarize([]).n == 0
+
+
+def test_intervals_stay_inside_the_metric_range():
+    accuracy = summarize([0.97, 1.0, 1.0, 0.99], bounds=(0.0, 1.0))  # unclipped t-interval reaches 1.01
+    mse = summarize([0.001, 0.050, 0.002], bounds=(0.0, math.inf))  # unclipped: [-0.05, 0.09]
+    assert accuracy.ci_high == 1.0 and 0 < accuracy.ci_low < accuracy.mean
+    assert mse.ci_low == 0.0 and mse.ci_high > mse.mean
+    assert summarize([0.97, 1.0, 1.0, 0.99]).ci_high > 1.0  # the clip is what keeps it inside
 
 
 def test_holm_matches_textbook_example():
@@ -47,103 +64,96 @@ def test_holm_caps_at_one_and_leaves_nan_out_of_the_family():
     assert holm([]) == []
 
 
-def test_paired_comparison_matches_scipy_ttest_rel():
-    best, other = compare_to_best({"lstm": BEST_SEEDS, "mlp": WORSE_SEEDS}, higher_is_better=False)
-    a, b = np.array(list(WORSE_SEEDS.values())), np.array(list(BEST_SEEDS.values()))
-    expected = stats.ttest_rel(a, b)
-    assert (best.arch, best.rank, best.test, other.rank, other.test) == ("lstm", 1, "—", 2, "paired t")
-    assert math.isnan(best.p_value)
-    assert other.statistic == pytest.approx(expected.statistic)
-    assert other.p_value == pytest.approx(expected.pvalue)
-    assert other.p_holm == pytest.approx(expected.pvalue)  # a single comparison: Holm changes nothing
-    diffs = a - b
-    assert other.effect_size == pytest.approx(diffs.mean() / diffs.std(ddof=1))
-    assert other.ratio == pytest.approx(a.mean() / b.mean())
+def test_holm_matches_statsmodels_on_random_rows():
+    multitest = pytest.importorskip("statsmodels.stats.multitest")
+    p = np.random.default_rng(1).uniform(0, 0.2, size=(10, 6)) ** 2  # multipletests is slow here: few rows
+    expected = np.array([multitest.multipletests(row, method="holm")[1] for row in p])
+    np.testing.assert_allclose(holm_adjust(p), expected, rtol=1e-12)
 
 
-def test_welch_comparison_matches_scipy_when_seeds_do_not_overlap():
-    shifted = {seed + 10: value for seed, value in WORSE_SEEDS.items()}
-    _, other = compare_to_best({"lstm": BEST_SEEDS, "mlp": shifted}, higher_is_better=False)
-    a, b = np.array(list(WORSE_SEEDS.values())), np.array(list(BEST_SEEDS.values()))
-    expected = stats.ttest_ind(a, b, equal_var=False)
-    assert other.test == "Welch t"
-    assert other.statistic == pytest.approx(expected.statistic)
-    assert other.p_value == pytest.approx(expected.pvalue)
-    pooled = math.sqrt((3 * a.var(ddof=1) + 3 * b.var(ddof=1)) / 6)
-    hedges_g = (a.mean() - b.mean()) / pooled * (1 - 3 / (4 * 6 - 1))
-    assert other.effect_size == pytest.approx(hedges_g)
+def test_paired_test_matches_scipy_ttest_rel():
+    result = scalar(paired_test(WORSE, BEST, margin=0.001))
+    expected = stats.ttest_rel(WORSE, BEST)
+    assert result.test == "paired t"
+    assert result.statistic == pytest.approx(expected.statistic)
+    assert result.p_value == pytest.approx(expected.pvalue)
+    diffs = WORSE - BEST
+    assert result.effect_size == pytest.approx(diffs.mean() / diffs.std(ddof=1))
 
 
-def test_holm_adjusts_across_the_comparisons_of_one_dataset():
-    groups = {"lstm": BEST_SEEDS, "mlp": WORSE_SEEDS, "linear": {s: v * 1.1 for s, v in WORSE_SEEDS.items()}}
-    comparisons = compare_to_best(groups, higher_is_better=False)
-    raw = [c.p_value for c in comparisons[1:]]
-    assert [c.p_holm for c in comparisons[1:]] == pytest.approx(holm(raw))
+def test_welch_test_matches_scipy_ttest_ind():
+    result = scalar(welch_test(WORSE, BEST, margin=0.001))
+    expected = stats.ttest_ind(WORSE, BEST, equal_var=False)
+    assert result.statistic == pytest.approx(expected.statistic)
+    assert result.p_value == pytest.approx(expected.pvalue)
+    pooled = math.sqrt((3 * WORSE.var(ddof=1) + 3 * BEST.var(ddof=1)) / 6)
+    assert result.effect_size == pytest.approx((WORSE.mean() - BEST.mean()) / pooled * (1 - 3 / (4 * 6 - 1)))
 
 
-def test_accuracy_ranks_highest_first_and_ratio_is_times_worse():
-    groups = {"mlp": {0: 0.90, 1: 0.92, 2: 0.91}, "gru": {0: 0.95, 1: 0.96, 2: 0.94}}
-    best, other = compare_to_best(groups, higher_is_better=True)
-    assert (best.arch, other.arch) == ("gru", "mlp")
-    assert other.ratio == pytest.approx(0.95 / 0.91)
-    assert other.effect_size > 0  # positive means worse than the best, whatever the metric's direction
+@pytest.mark.parametrize("margin", [0.002, 0.005, 0.02])
+def test_tost_matches_statsmodels_paired_and_welch(margin: float):
+    weightstats = pytest.importorskip("statsmodels.stats.weightstats")
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        a, b = rng.normal(0.9, 0.01, 5), rng.normal(0.9, 0.01, 5) + rng.normal(0, 0.005)
+        paired = scalar(paired_test(a, b, margin))
+        welch = scalar(welch_test(a, b[:4], margin))
+        assert paired.p_equivalence == pytest.approx(weightstats.ttost_paired(a, b, -margin, margin)[0])
+        expected = weightstats.ttost_ind(a, b[:4], -margin, margin, usevar="unequal")[0]
+        assert welch.p_equivalence == pytest.approx(expected)
 
 
-def test_zero_variance_gives_p_one_when_equal_and_zero_when_different_without_warnings():
+def test_tost_interval_inside_the_margin_exactly_when_equivalent():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(0, 1, (2000, 6)), rng.normal(0.3, 1, (2000, 6))
+    result = paired_test(a, b, margin=1.0, alpha=0.05)
+    inside = (result.ci_low > -1.0) & (result.ci_high < 1.0)
+    assert np.array_equal(inside, result.p_equivalence < 0.05)
+    assert 0.05 < inside.mean() < 0.95  # both outcomes occur, so the check means something
+
+
+def test_a_constant_paired_shift_is_the_strongest_evidence_without_warnings():
+    best = np.array([0.96, 0.99, 0.94])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        same = compare_to_best({"a": {0: 0.5, 1: 0.5, 2: 0.5}, "b": {0: 0.5, 1: 0.5, 2: 0.5}}, False)
-        apart = compare_to_best({"a": {0: 0.5, 1: 0.5, 2: 0.5}, "b": {0: 0.7, 1: 0.7, 2: 0.7}}, False)
-        welch = compare_to_best({"a": {0: 0.5, 1: 0.5}, "b": {5: 0.7, 6: 0.7}}, False)
-        shifted = compare_to_best({"a": {0: 0.1, 1: 0.2, 2: 0.3}, "b": {0: 0.2, 1: 0.3, 2: 0.4}}, False)
-        deterministic = {"lstm": {0: 0.1, 1: 0.12, 2: 0.11}, "sk_linear": {7: 0.169, 8: 0.169}}
-        baseline = compare_to_best(deterministic, False)
-        summary = summarize([0.1, 0.1, 0.1])
-    assert (same[1].p_value, same[1].significant) == (1.0, False)
-    assert (apart[1].p_value, apart[1].significant, apart[1].effect_size) == (0.0, True, math.inf)
-    assert (welch[1].test, welch[1].p_value) == ("Welch t", 0.0)
-    assert (shifted[1].test, shifted[1].significant) == ("Welch t", False)  # constant shift of varying groups
-    assert 0 < baseline[1].p_value < 1  # a constant baseline beside varying runs is a normal Welch test
-    assert (summary.std, summary.ci_low, summary.ci_high) == (0.0, summary.mean, summary.mean)
+        shifted = scalar(paired_test(best - 0.0118, best, margin=0.01))
+        noisy = scalar(paired_test(best - 0.0118 + np.array([0, 1e-4, -1e-4]), best, margin=0.01))
+        same = scalar(paired_test(best, best, margin=0.01))
+        inside = scalar(paired_test(best - 0.005, best, margin=0.01))
+        constant = scalar(welch_test(np.full(3, 0.5), np.full(2, 0.7), margin=0.01))
+    assert noisy.p_value < 1e-3  # the same shift with a little noise is already overwhelming
+    assert (shifted.p_value, shifted.p_equivalence, shifted.statistic) == (0.0, 1.0, -math.inf)
+    assert (same.p_value, same.p_equivalence, same.ci_low, same.ci_high) == (1.0, 0.0, 0.0, 0.0)
+    assert (inside.p_value, inside.p_equivalence) == (0.0, 0.0)  # real, but inside the margin
+    assert (constant.p_value, constant.p_equivalence) == (0.0, 1.0)
 
 
-def test_too_few_runs_are_not_tested():
-    comparisons = compare_to_best({"a": {0: 0.1}, "b": {1: 0.2}, "c": {}}, higher_is_better=False)
-    assert [c.arch for c in comparisons] == ["a", "b"]  # c has no value to rank
-    assert comparisons[1].test == "n<2" and not comparisons[1].significant
-    assert "cannot tell" in verdict("tiny", comparisons, "test_mse")
+def test_a_constant_group_beside_a_varying_one_is_an_ordinary_welch_test():
+    runs, baseline = np.array([0.10, 0.12, 0.11]), np.array([0.169, 0.169])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = scalar(welch_test(runs, baseline, margin=0.005))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # scipy warns about the constant group; we do not
+        expected = stats.ttest_ind(runs, baseline, equal_var=False)
+    assert result.p_value == pytest.approx(expected.pvalue)
 
 
-def test_verdict_says_differ_for_separated_groups():
-    groups = {
-        "lstm": {0: 0.0012, 1: 0.0011, 2: 0.0013},
-        "linear": {0: 0.170, 1: 0.168, 2: 0.166},
-    }
-    line = verdict("adding", compare_to_best(groups, higher_is_better=False), "test_mse")
-    expected = "adding: architectures differ — lstm is best (test_mse 0.0012); linear is 140× worse"
-    assert line.startswith(expected)
-    assert "p_holm=" in line
+@pytest.mark.parametrize("effect", [0.5, 1.2, 3.0])
+def test_seeds_to_detect_matches_statsmodels_power(effect: float):
+    power = pytest.importorskip("statsmodels.stats.power")
+    paired = power.TTestPower().solve_power(effect_size=effect, alpha=0.05, power=0.8)
+    unpaired = power.TTestIndPower().solve_power(effect_size=effect, alpha=0.05, power=0.8)
+    assert seeds_to_detect(effect, 0.05) == max(2, math.ceil(paired))
+    assert seeds_to_detect(effect, 0.05, paired=False) == max(2, math.ceil(unpaired))
+    assert seeds_to_detect(-effect, 0.05) == seeds_to_detect(effect, 0.05)
 
 
-def test_verdict_says_similarly_for_overlapping_groups():
-    groups = {"mlp": {0: 0.96, 1: 0.95, 2: 0.97}, "lstm": {0: 0.95, 1: 0.97, 2: 0.955}}
-    line = verdict("breast_cancer", compare_to_best(groups, higher_is_better=True), "test_accuracy", 0.05)
-    assert line.startswith("breast_cancer: architectures perform similarly — no significant difference")
-    assert "from the best (mlp) at α=0.05; spread of means 1.00×" in line
-
-
-def test_verdict_is_inconclusive_when_means_are_far_apart_but_not_significant():
-    groups = {"sk_linear": {0: 2600.0, 1: 2900.0}, "linear": {0: 1.3e8, 1: 2.1e9}}
-    line = verdict("house_prices", compare_to_best(groups, higher_is_better=False), "test_mse")
-    assert line.startswith("house_prices: inconclusive — no significant difference from the best (sk_linear)")
-    assert line.endswith("(fewest seeds: 2); add seeds")
-
-
-def test_a_constant_paired_difference_between_varying_groups_is_tested_unpaired():
-    best = {0: 0.96, 1: 0.99, 2: 0.94}
-    other = {seed: value - 0.0118 for seed, value in best.items()}  # one test sample worse on every seed
-    comparisons = {c.arch: c for c in compare_to_best({"mlp": best, "gru": other}, higher_is_better=True)}
-    expected = stats.ttest_ind(list(other.values()), list(best.values()), equal_var=False)
-    assert comparisons["gru"].test == "Welch t"
-    assert comparisons["gru"].p_value == pytest.approx(expected.pvalue)
-    assert not comparisons["gru"].significant
+def test_seeds_to_show_equivalence_gives_about_the_promised_power():
+    rng = np.random.default_rng(4)
+    n = seeds_to_show_equivalence(0.002, sd=0.01, margin=0.01, alpha=0.05)
+    diffs = rng.normal(0.002, 0.01, (4000, n))
+    shown = paired_test(diffs, np.zeros_like(diffs), margin=0.01).p_equivalence < 0.05
+    fewer = paired_test(diffs[:, : n - 2], np.zeros((4000, n - 2)), margin=0.01).p_equivalence < 0.05
+    assert 0.75 < shown.mean() < 0.9 and fewer.mean() < 0.8
+    assert seeds_to_show_equivalence(0.01, sd=0.01, margin=0.01, alpha=0.05) == math.inf

@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from archbench.errors import ArchbenchError
-from archbench.report.columns import COST_COLUMNS, LOWER_IS_BETTER, PRIMARY_METRIC, RESULT_COLUMNS
+from archbench.report.columns import COST_COLUMNS, LOWER_IS_BETTER, METRIC_RANGE, PRIMARY_METRIC, RESULT_COLUMNS
 from archbench.report.curves import Curve, read_scalar
 from archbench.report.plots import plot_bars, plot_quality_vs_cost, plot_val_curves
 from archbench.report.render import Block, Table, render_html, render_markdown
-from archbench.report.stats import SIMILAR_WITHIN, Comparison, compare_to_best, format_ratio, verdict
+from archbench.report.verdicts import ABSOLUTE_MARGIN, RELATIVE_MARGIN, Analysis, Comparison, analyze
+from archbench.report.wording import baseline_line, format_ratio, verdict
 
 Row = dict[str, str]
 
@@ -23,16 +24,34 @@ CURVE_TAG = "val/loss"
 COST_AXIS = "train_time_s"
 TITLE = "archbench report: do the architectures perform similarly?"
 METHOD = (
-    "Each architecture is compared with the best one (by mean of the primary metric) on the same dataset: "
-    "a paired t-test over the seeds both ran (when there are at least 2), otherwise Welch's t-test. p_holm "
-    "is Holm-adjusted across the comparisons within a dataset; * marks p_holm < α={alpha:g}. Effect is d_z "
-    "(paired) or Hedges' g (Welch), positive when worse than the best. Ratio is how many times worse than "
-    "the best (other/best for errors, best/other for accuracy-type metrics). When every value (or every "
-    "paired difference) is identical there is no variance to test: p = 1 if the means are equal, else 0. "
-    "Similar means no significant difference and every mean within {similar:.0%} of the best; a larger "
-    "gap without significance is reported as inconclusive. Cost columns are means over the successful "
-    "runs. Runs whose status is not ok are left out of every statistic."
+    "The verdict compares the neural architectures only; baselines are tested against the best network and "
+    "reported on their own line. Every pair of networks is tested: a paired t-test over the seeds both ran (when "
+    "there are at least 2), otherwise Welch's t-test. Architectures differ when some pair differs after Holm's "
+    "correction over all pairs at α={alpha:g}, so choosing the best by mean afterwards cannot inflate it. They "
+    "perform similarly when every pair is shown equivalent within the margin by two one-sided tests (TOST) at "
+    "α={alpha:g}; a real difference smaller than the margin still counts as similar. Otherwise the verdict is "
+    "inconclusive, with the seeds per architecture that would decide it at 80% power if the observed gaps were "
+    "true. Margin: {margin}. In the tables, p and p_holm test each arch against the best network (p_holm "
+    "adjusted over all network pairs; over the baselines for baselines), * marks p_holm < α; gap is how much "
+    "worse than the best, in the metric's units, with its {gap_level:.0%} confidence interval (inside ±margin "
+    "exactly when TOST shows equivalence) and the TOST p-value. Effect is d_z (paired) or Hedges' g (Welch), "
+    "positive when worse than the best; ratio is how many times worse than the best. A constant non-zero "
+    "difference over seeds (no variance) is the strongest evidence: p = 0. The 95% CI of a mean is a t-interval "
+    "clipped to the metric's range ([0, 1] for accuracy-type metrics, ≥ 0 for errors, ≤ 1 for R²); one run has "
+    "none. Cost columns are means over the successful runs. Runs whose status is not ok are left out of every "
+    "statistic."
 )
+
+
+def margin_rule(margin: float | None) -> str:
+    """The margin as the report states it, for both kinds of metric."""
+    bounded = ABSOLUTE_MARGIN if margin is None else margin
+    relative = RELATIVE_MARGIN if margin is None else margin
+    source = "default" if margin is None else "given"
+    return (
+        f"±{bounded:g} absolute for accuracy-type metrics (accuracy, F1, AUROC, R²) and ±{relative:g} of the best "
+        f"network's mean for error metrics (MSE, MAE), {source}"
+    )
 
 
 def read_results(path: Path) -> list[Row]:
@@ -93,22 +112,33 @@ def read_curves(rows: list[Row], base: Path) -> dict[str, list[Curve]]:
     return dict(curves)
 
 
+def seeds_cell(seeds: float) -> str:
+    if math.isnan(seeds):
+        return "—"
+    return "> 1000" if math.isinf(seeds) else f"{seeds:.0f}"
+
+
 def arch_line(c: Comparison, arch_rows: list[Row]) -> list[str]:
-    """One table line: quality, the test against the best, then mean costs."""
-    label = f"{c.arch} (baseline)" if arch_rows[0]["kind"] == "baseline" else c.arch
+    """One table line: quality, the test against the best network, then mean costs."""
+    label = f"{c.arch} (baseline)" if c.baseline else c.arch
     costs = cost_means(arch_rows)
     quality = [label, f"{fmt(c.mean)} ± {fmt(c.std)}", f"[{fmt(c.ci_low)}, {fmt(c.ci_high)}]"]
     star = " *" if c.significant else ""
-    test = [str(c.n), str(c.rank), c.test, fmt(c.p_value, ".2g"), fmt(c.p_holm, ".2g") + star]
+    rank = "—" if c.baseline else str(c.rank)
+    test = [str(c.n), rank, c.test, fmt(c.p_value, ".2g"), fmt(c.p_holm, ".2g") + star]
+    gap = "—" if math.isnan(c.gap) else f"{fmt(c.gap, '.3g')} [{fmt(c.gap_low, '.3g')}, {fmt(c.gap_high, '.3g')}]"
+    equivalence = [gap, fmt(c.p_equivalence, ".2g"), seeds_cell(c.seeds_needed)]
     size = [fmt(c.effect_size, ".3g"), "—" if math.isnan(c.ratio) else format_ratio(c.ratio)]
     cost = [fmt(costs[col], ".0f" if col == "params" else ".4g") for col in COST_COLUMNS]
-    return quality + test + size + cost
+    return quality + test + equivalence + size + cost
 
 
-def arch_table(comparisons: list[Comparison], rows: list[Row], metric: str) -> Table:
-    """Quality, test against the best, and cost: one line per arch in rank order."""
-    header = [f"{metric} mean ± std", "95% CI", "n", "rank", "test vs best", "p", "p_holm", "effect", "ratio"]
-    lines = [arch_line(c, [r for r in rows if r["arch"] == c.arch]) for c in comparisons]
+def arch_table(analysis: Analysis, rows: list[Row], metric: str) -> Table:
+    """Quality, test against the best network, equivalence and cost: networks in rank order, then baselines."""
+    level = 1 - 2 * analysis.alpha
+    header = [f"{metric} mean ± std", "95% CI", "n", "rank", "test vs best", "p", "p_holm"]
+    header += [f"gap [{level:.0%} CI] vs ±{analysis.margin:.3g}", "p_TOST", "seeds to decide", "effect", "ratio"]
+    lines = [arch_line(c, [r for r in rows if r["arch"] == c.arch]) for c in analysis.comparisons]
     return Table(["arch", *header, *COST_COLUMNS], lines)
 
 
@@ -124,21 +154,28 @@ def cost_rows(comparisons: list[Comparison], rows: list[Row], metric: str) -> li
     ]
 
 
+def seed_groups(rows: list[Row], metric: str) -> dict[str, dict[int, float]]:
+    groups: dict[str, dict[int, float]] = defaultdict(dict)
+    for row in rows:
+        groups[row["arch"]][int(row["seed"])] = number(row[metric])
+    return dict(groups)
+
+
 def dataset_section(
-    dataset: str, rows: list[Row], out_dir: Path, base: Path, alpha: float
+    dataset: str, rows: list[Row], out_dir: Path, base: Path, alpha: float, margin: float | None
 ) -> tuple[list[Block], list[str]]:
     """The blocks of one dataset's section and its row of the verdict table; writes the section's figures."""
     ok = [r for r in rows if r["status"] == "ok"]
     metric = primary_metric(rows)
     if metric is None or not ok:
         line = f"{dataset}: no successful runs — nothing to compare"
-        return [("h2", dataset), ("p", line)], [dataset, "—", "—", line]
-    groups: dict[str, dict[int, float]] = defaultdict(dict)
-    for row in ok:
-        groups[row["arch"]][int(row["seed"])] = number(row[metric])
-    comparisons = compare_to_best(dict(groups), higher_is_better=not LOWER_IS_BETTER[metric], alpha=alpha)
-    line = verdict(dataset, comparisons, metric, alpha)
+        return [("h2", dataset), ("p", line)], [dataset, "—", "—", line, "—"]
+    networks = seed_groups([r for r in ok if r["kind"] != "baseline"], metric)
+    baselines = seed_groups([r for r in ok if r["kind"] == "baseline"], metric)
+    analysis = analyze(networks, not LOWER_IS_BETTER[metric], baselines, margin, alpha, METRIC_RANGE[metric])
+    line, baseline_text = verdict(dataset, analysis, metric), baseline_line(analysis)
     stem = file_stem(dataset)
+    comparisons = analysis.comparisons
     plot_val_curves(dataset, read_curves(ok, base), out_dir / f"{stem}_curves.png")
     plot_bars(dataset, comparisons, metric, out_dir / f"{stem}_bars.png")
     costs = cost_rows(comparisons, ok, metric)
@@ -147,14 +184,16 @@ def dataset_section(
     blocks: list[Block] = [
         ("h2", dataset),
         ("p", f"Primary metric: {metric} ({direction} is better); {len(ok)} successful runs of {len(rows)}."),
-        arch_table(comparisons, ok, metric),
+        ("p", f"Equivalence margin: {analysis.margin_text}."),
+        arch_table(analysis, ok, metric),
         ("p", f"Verdict: {line}"),
+        *([("p", f"Baselines: {baseline_text}")] if baseline_text else []),
         ("img", f"{stem}_bars.png"),
         ("img", f"{stem}_curves.png"),
         ("img", f"{stem}_cost.png"),
     ]
-    best = comparisons[0].arch if comparisons else "—"
-    return blocks, [dataset, metric, best, line]
+    best = analysis.networks[0].arch if analysis.networks else "—"
+    return blocks, [dataset, metric, best, line, baseline_text or "—"]
 
 
 def failed_table(rows: list[Row]) -> Block:
@@ -168,8 +207,12 @@ def failed_table(rows: list[Row]) -> Block:
     )
 
 
-def build_report(results_csv: Path, out_dir: Path, alpha: float = 0.05) -> Path:
-    """Write report.md, report.html and per-dataset PNGs into ``out_dir``; return the report.md path."""
+def build_report(results_csv: Path, out_dir: Path, alpha: float = 0.05, margin: float | None = None) -> Path:
+    """Write report.md, report.html and per-dataset PNGs into ``out_dir``; return the report.md path.
+
+    ``margin`` is the equivalence margin: absolute for accuracy-type metrics, a fraction of the best network's
+    mean for error metrics; None keeps the defaults (0.01 and 0.05), see ``archbench.report.verdicts``.
+    """
     results_csv, out_dir = Path(results_csv), Path(out_dir)
     rows = read_results(results_csv)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -177,18 +220,18 @@ def build_report(results_csv: Path, out_dir: Path, alpha: float = 0.05) -> Path:
     verdicts = []
     for dataset in sorted({r["dataset"] for r in rows}):
         dataset_rows = [r for r in rows if r["dataset"] == dataset]
-        blocks, verdict_row = dataset_section(dataset, dataset_rows, out_dir, results_csv.parent, alpha)
+        blocks, verdict_row = dataset_section(dataset, dataset_rows, out_dir, results_csv.parent, alpha, margin)
         sections.extend(blocks)
         verdicts.append(verdict_row)
     blocks: list[Block] = [
         ("h1", TITLE),
         ("h2", "Verdict"),
-        Table(["dataset", "metric", "best", "verdict"], verdicts),
+        Table(["dataset", "metric", "best network", "verdict", "baselines"], verdicts),
         *sections,
         ("h2", "Failed or diverged runs"),
         failed_table(rows),
         ("h2", "Method"),
-        ("p", METHOD.format(alpha=alpha, similar=SIMILAR_WITHIN - 1)),
+        ("p", METHOD.format(alpha=alpha, margin=margin_rule(margin), gap_level=1 - 2 * alpha)),
     ]
     (out_dir / "report.html").write_text(render_html(blocks, TITLE), encoding="utf-8")
     report = out_dir / "report.md"

@@ -21,3 +21,13 @@ LOWER_IS_BETTER = {
 COST_COLUMNS = [
     "params", "train_time_s", "time_per_epoch_s", "latency_us", "peak_mem_mb", "gen_gap", "grad_norm_max",
 ]  # fmt: skip
+
+# Where each metric's values can lie; confidence intervals of a mean are clipped to it. R² has no lower bound.
+METRIC_RANGE = {
+    "test_mse": (0.0, float("inf")),
+    "test_mae": (0.0, float("inf")),
+    "test_r2": (float("-inf"), 1.0),
+    "test_accuracy": (0.0, 1.0),
+    "test_f1": (0.0, 1.0),
+    "test_auroc": (0.0, 1.0),
+}

@@ -18,7 +18,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from archbench.report.curves import Curve, mean_band
-from archbench.report.stats import Comparison
+from archbench.report.verdicts import Comparison
 
 SIZE = (7.0, 4.5)
 DPI = 100
@@ -87,7 +87,7 @@ def plot_val_curves(dataset: str, curves_by_arch: Mapping[str, list[Curve]], pat
 
 def plot_bars(dataset: str, comparisons: Sequence[Comparison], metric: str, path: str | Path) -> Path:
     """Mean of ``metric`` per arch in rank order with 95% CI error bars; ``sk_`` baselines grey, hatched."""
-    figure, axes = new_axes(f"{dataset}: {metric} (mean, 95% CI)")
+    figure, axes = new_axes(f"{dataset}: {metric} (mean, 95% t-interval clipped to the range)")
     if not comparisons:
         empty(axes, "no successful runs")
         return save(figure, path)
