@@ -86,26 +86,46 @@ def test_a_diverging_cell_is_recorded_and_the_others_complete(tmp_path, monkeypa
     assert "Failed or diverged" in (tmp_path / "reports" / "g" / "report.md").read_text()
 
 
+def start_and_interrupt(tmp_path: Path, signum: int) -> tuple[subprocess.Popen, str]:
+    """Start a grid as a background job would be (SIGINT ignored), send ``signum`` once two cells are done."""
+    command = [str(Path(sys.executable).with_name("archbench")), *grid_args(tmp_path)]
+    cells = tmp_path / "reports" / "g" / "cells"
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    deadline = time.monotonic() + 300
+    while len(list(cells.glob("*.json"))) < 2:
+        assert process.poll() is None and time.monotonic() < deadline, "the grid ended before it could be interrupted"
+        time.sleep(0.02)
+    process.send_signal(signum)
+    return process, process.communicate(timeout=120)[0].decode()
+
+
 @pytest.mark.slow
 def test_an_interrupted_grid_resumed_gives_the_same_results(tmp_path):
     assert main(grid_args(tmp_path / "straight")) == 0
     expected = quality(tmp_path / "straight" / "reports" / "g" / "results.csv")
 
-    command = [str(Path(sys.executable).with_name("archbench")), *grid_args(tmp_path / "resumed")]
     cells = tmp_path / "resumed" / "reports" / "g" / "cells"
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 300
-    while len(list(cells.glob("*.json"))) < 2:
-        assert process.poll() is None and time.monotonic() < deadline, "the grid ended before it could be interrupted"
-        time.sleep(0.02)
-    process.send_signal(signal.SIGINT)
-    output = process.communicate(timeout=120)[0].decode()
+    process, output = start_and_interrupt(tmp_path / "resumed", signal.SIGINT)
     assert process.returncode == 130, output[-2000:]
     finished = len(list(cells.glob("*.json")))
     assert 2 <= finished < 6, f"{finished} cells finished: the interruption came too late to test resuming"
 
     assert main(grid_args(tmp_path / "resumed")) == 0
     assert quality(tmp_path / "resumed" / "reports" / "g" / "results.csv") == expected
+
+
+@pytest.mark.slow
+def test_sigterm_to_compare_keeps_finished_cells_and_exits_143_without_a_verdict(tmp_path):
+    process, output = start_and_interrupt(tmp_path, signal.SIGTERM)
+    assert process.returncode == 143, output[-2000:]
+    assert "## Verdict" not in output and "interrupted" in output
+    assert len(list((tmp_path / "reports" / "g" / "cells").glob("*.json"))) >= 2
 
 
 @pytest.mark.slow

@@ -50,5 +50,10 @@ def test_sigterm_then_rerun_resumes_and_matches_the_uninterrupted_run(tmp_path, 
     assert sorted(p.name for p in run_dir.parent.iterdir()) == ["version_0"], "the rerun did not reuse the run"
     record = json.loads((run_dir / "run.json").read_text())
     assert record["stats"]["epochs"] == 6
+    # The statistics cover the whole run, not only the epochs after the resume.
+    assert record["stats"]["best_epoch"] == expected["stats"]["best_epoch"]
+    assert record["checkpoint"].endswith(f"best-epoch={record['stats']['best_epoch']}.ckpt")
+    assert record["stats"]["gen_gap"] == pytest.approx(expected["stats"]["gen_gap"], rel=1e-4)
+    assert record["stats"]["train_time_s"] > 0.5 * expected["stats"]["train_time_s"]
     for name, value in expected["metrics"].items():
         assert record["metrics"][name] == pytest.approx(value, rel=1e-5, abs=1e-7), name

@@ -73,6 +73,22 @@ def add_study_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reports_root", help="where reports go (default reports)")
 
 
+def margin(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ArchbenchError(f"--margin must be > 0, got {text}")
+    return value
+
+
+def add_margin_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--margin",
+        type=margin,
+        help="equivalence margin for 'similar': absolute for accuracy-type metrics (default 0.01), "
+        "a fraction of the best network's mean for error metrics (default 0.05)",
+    )
+
+
 def add_sbatch_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sbatch")
     group.add_argument("--partition")
@@ -104,10 +120,12 @@ def top_parser() -> OneLineParser:
     add_study_options(compare)
     compare.add_argument("--jobs", type=int, default=1, help="cells run in parallel processes")
     compare.add_argument("--cell", type=int, help="run only this cell index (a SLURM array task), no report")
+    add_margin_option(compare)
     add_configs_option(compare)
     report = commands.add_parser("report", help="rebuild a study's report from its records, without training")
     report.add_argument("grid", help="a folder written by compare, or a study name under reports/")
     report.add_argument("--reports_root", default="reports")
+    add_margin_option(report)
     slurm = commands.add_parser("slurm", help="write (and submit) sbatch scripts: a study array or a DDP run")
     jobs = slurm.add_subparsers(dest="slurm_command", metavar="slurm_command", parser_class=OneLineParser)
     array = jobs.add_parser("compare", help="one array task per cell of a study")
@@ -243,7 +261,7 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
             raise ArchbenchError(f"unknown option {extra[0]}; allowed: see archbench report --help")
         from archbench.compare import run_report
 
-        return run_report(options.grid, options.reports_root)
+        return run_report(options.grid, options.reports_root, options.margin)
     if command == "slurm" and options.slurm_command is None:
         raise ArchbenchError("archbench slurm: a command is needed; allowed: compare, fit")
     chosen = parser._subparsers._group_actions[0].choices[command]  # noqa: SLF001 - the subcommand's own options
@@ -257,7 +275,7 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
     if command == "compare":
         from archbench.compare import run_compare
 
-        return run_compare(study_spec(options, extra), options.jobs, options.cell)
+        return run_compare(study_spec(options, extra), options.jobs, options.cell, options.margin)
     from archbench import slurm
 
     if options.slurm_command == "compare":

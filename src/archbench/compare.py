@@ -10,7 +10,7 @@ from archbench.results import write_results
 from archbench.spec import StudySpec
 
 
-def report_from_records(out_dir: Path) -> Path:
+def report_from_records(out_dir: Path, margin: float | None = None) -> Path:
     """Rebuild results.csv from the cell records and the report from it (and the TensorBoard logs)."""
     from archbench.report import build_report
 
@@ -18,7 +18,7 @@ def report_from_records(out_dir: Path) -> Path:
     if not records:
         raise ArchbenchError(f"no run records under {out_dir / 'cells'}; allowed: a folder written by compare")
     results = write_results(records, out_dir / "results.csv")
-    return build_report(results, out_dir)
+    return build_report(results, out_dir, margin=margin)
 
 
 def print_verdicts(report_md: Path) -> None:
@@ -30,7 +30,7 @@ def print_verdicts(report_md: Path) -> None:
     print(f"\nreport: {report_md}  (and report.html, results.csv, PNGs beside it)")
 
 
-def run_compare(study: StudySpec, jobs: int = 1, cell: int | None = None) -> int:
+def run_compare(study: StudySpec, jobs: int = 1, cell: int | None = None, margin: float | None = None) -> int:
     """Run the study (or one cell of it), report, and exit 0 only when every cell ended ok."""
     if jobs < 1:
         raise ArchbenchError(f"--jobs must be >= 1, got {jobs}")
@@ -47,7 +47,7 @@ def run_compare(study: StudySpec, jobs: int = 1, cell: int | None = None) -> int
     if reused:
         print(f"reused {len(reused)} of {len(records)} cells from earlier runs with the same settings and data")
     failed = [r for r in records.values() if r.status != "ok"]
-    print_verdicts(report_from_records(study.out_dir))
+    print_verdicts(report_from_records(study.out_dir, margin))
     if failed:
         listed = ", ".join(f"{r.arch}/{r.dataset}/{r.seed} ({r.status})" for r in failed)
         print(f"{len(failed)} cell(s) did not finish ok: {listed}")
@@ -55,11 +55,11 @@ def run_compare(study: StudySpec, jobs: int = 1, cell: int | None = None) -> int
     return 0
 
 
-def run_report(grid: str, reports_root: str) -> int:
+def run_report(grid: str, reports_root: str, margin: float | None = None) -> int:
     out_dir = Path(grid)
     if not (out_dir / "cells").is_dir():
         out_dir = Path(reports_root) / grid
     if not (out_dir / "cells").is_dir():
         raise ArchbenchError(f"grid {grid!r} not found; allowed: a folder or a name under {reports_root}/")
-    print_verdicts(report_from_records(out_dir))
+    print_verdicts(report_from_records(out_dir, margin))
     return 0

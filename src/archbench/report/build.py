@@ -207,6 +207,15 @@ def failed_table(rows: list[Row]) -> Block:
     )
 
 
+def reused_block(rows: list[Row]) -> Block:
+    """Which cells came from earlier runs with identical settings, YAML text, data content and archbench version."""
+    reused = sorted((r["dataset"], r["arch"], int(r["seed"])) for r in rows if r.get("reused") == "yes")
+    if not reused:
+        return ("p", "None: every cell was run by this invocation.")
+    listed = ", ".join(f"{arch}/{dataset}/seed {seed}" for dataset, arch, seed in reused)
+    return ("p", f"{len(reused)} of {len(rows)} cells were reused from earlier runs of the identical cell: {listed}.")
+
+
 def build_report(results_csv: Path, out_dir: Path, alpha: float = 0.05, margin: float | None = None) -> Path:
     """Write report.md, report.html and per-dataset PNGs into ``out_dir``; return the report.md path.
 
@@ -230,6 +239,8 @@ def build_report(results_csv: Path, out_dir: Path, alpha: float = 0.05, margin: 
         *sections,
         ("h2", "Failed or diverged runs"),
         failed_table(rows),
+        ("h2", "Reused cells"),
+        reused_block(rows),
         ("h2", "Method"),
         ("p", METHOD.format(alpha=alpha, margin=margin_rule(margin), gap_level=1 - 2 * alpha)),
     ]
