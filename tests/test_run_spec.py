@@ -94,12 +94,13 @@ def test_every_data_yaml_value_reaches_the_instance(name):
         assert actual == (tuple(value) if isinstance(actual, tuple) else value), key
 
 
-def test_adding_inputs_are_not_scaled_through_the_cli(train_run):
-    record = train_run("linear", "adding")
-    assert "scale_features: false" in record["config"]
-    data = build_datamodule(RunSpec(arch="linear", data="adding"))
-    mask = data.prepared.x["train"][..., 1]
-    assert set(mask.unique().tolist()) == {0.0, 1.0}, "the 0/1 marker channel was standardised"
+def test_the_cli_and_the_class_agree_on_scaling_the_adding_inputs(train_run):
+    default = build_datamodule(RunSpec(arch="linear", data="adding"))
+    assert default.scale_features is True and "scale_features: true" in train_run("linear", "adding")["config"]
+    raw = RunSpec(arch="linear", data="adding", overrides=("--data.scale_features", "false"))
+    assert "scale_features: false" in train_run("linear", "adding", *raw.overrides)["config"]
+    mask = build_datamodule(raw).prepared.x["train"][..., 1]
+    assert set(mask.unique().tolist()) == {0.0, 1.0}, "raw inputs keep the 0/1 marker channel"
 
 
 @pytest.mark.parametrize("name", available("model"))

@@ -67,9 +67,10 @@ class AddingDataModule(ArchDataModule):
     name = "adding"
     task = "regression"
 
-    def __init__(self, num_samples: int = 4000, seq_len: int = 50, scale_features: bool = False, **kwargs) -> None:
-        # The values are already U(0, 1) and the mask must stay 0/1: no scaling unless asked for.
-        super().__init__(scale_features=scale_features, **kwargs)
+    def __init__(self, num_samples: int = 4000, seq_len: int = 50, **kwargs) -> None:
+        # Inputs are standardised like every dataset's (the base's default, which every CLI run has always used);
+        # Bai et al. feed them raw: `--data.scale_features false` for that recipe.
+        super().__init__(**kwargs)
         require_positive(num_samples=num_samples, seq_len=seq_len)
         if seq_len < 2:
             raise ArchbenchError(f"seq_len must be >= 2 for two marked positions, got {seq_len}")
