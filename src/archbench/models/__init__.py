@@ -4,6 +4,7 @@ from archbench.models.base import ArchModule
 from archbench.models.linear import LinearModel
 from archbench.models.mlp import MLPModel
 from archbench.models.rnn import GRUModel, LSTMModel, RNNModel
+from archbench.models.tcn import TCNModel
 
 __all__ = [
     "ArchModule",
@@ -12,4 +13,5 @@ __all__ = [
     "LinearModel",
     "MLPModel",
     "RNNModel",
+    "TCNModel",
 ]
