@@ -5,6 +5,7 @@ from archbench.models.linear import LinearModel
 from archbench.models.mlp import MLPModel
 from archbench.models.rnn import GRUModel, LSTMModel, RNNModel
 from archbench.models.tcn import TCNModel
+from archbench.models.transformer import TransformerModel
 
 __all__ = [
     "ArchModule",
@@ -14,4 +15,5 @@ __all__ = [
     "MLPModel",
     "RNNModel",
     "TCNModel",
+    "TransformerModel",
 ]
