@@ -10,6 +10,9 @@ import pytest
 import torch
 
 from archbench.cli import main
+from archbench.configs import available
+
+ARCHS = ", ".join(available("model"))
 
 
 def write_csv(path: Path, header: str, rows: list[str]) -> Path:
@@ -36,8 +39,8 @@ def fail(capsys, tmp_path: Path, *args: str) -> str:
 
 
 def test_unknown_arch_lists_the_available_ones(capsys, tmp_path):
-    message = fail(capsys, tmp_path, "--arch", "transformer", "--data", "adding")
-    assert "'transformer'" in message and "gru, linear, lstm, mlp" in message
+    message = fail(capsys, tmp_path, "--arch", "perceiver", "--data", "adding")
+    assert "'perceiver'" in message and ARCHS in message
 
 
 def test_unknown_data_lists_the_available_ones(capsys, tmp_path):
@@ -116,9 +119,7 @@ def test_console_script_exits_2_with_one_line(tmp_path):
         cwd=Path(__file__).parents[1],
     )
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [
-        "archbench: error: unknown ARCH 'resnet'; allowed: gru, linear, lstm, mlp"
-    ]
+    assert done.stderr.strip().splitlines() == [f"archbench: error: unknown ARCH 'resnet'; allowed: {ARCHS}"]
 
 
 def test_gpu_profile_without_a_gpu_is_a_one_line_error(capsys, tmp_path):
@@ -134,7 +135,7 @@ def test_gpu_profile_without_a_gpu_is_a_one_line_error(capsys, tmp_path):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--archs", "linear,cnn"], "unknown ARCH 'cnn'; allowed: gru, linear, lstm, mlp"),
+        (["--archs", "linear,cnn"], f"unknown ARCH 'cnn'; allowed: {ARCHS}"),
         (["--data", "imagenet"], "unknown DATA 'imagenet'"),
         (["--baselines", "sk_svm"], "unknown baseline 'sk_svm'; allowed: sk_linear, sk_mlp, sk_hgb"),
         (["--seeds", "0"], "--seeds must be >= 1, got 0"),

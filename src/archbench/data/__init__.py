@@ -1,6 +1,7 @@
 """LightningDataModules for tabular and sequence data."""
 
 from archbench.data.base import ArchDataModule
+from archbench.data.copy_memory import CopyMemoryDataModule
 from archbench.data.csv import CSVDataModule, CSVSeriesDataModule
 from archbench.data.sequence import AddingDataModule, SineDataModule
 from archbench.data.tabular import HousePricesDataModule, SklearnDataModule
@@ -10,6 +11,7 @@ __all__ = [
     "ArchDataModule",
     "CSVDataModule",
     "CSVSeriesDataModule",
+    "CopyMemoryDataModule",
     "HousePricesDataModule",
     "SineDataModule",
     "SklearnDataModule",

@@ -134,6 +134,13 @@ class ArchDataModule(L.LightningDataModule):
         return int(self.prepared.y["train"].shape[1])
 
     @property
+    def target_steps(self) -> int:
+        """Steps with a target each (targets (N, T) or (N, T, D)); 0 for one target per sample."""
+        y = self.prepared.y["train"]
+        per_sample_dims = 1 if self.task == "classification" else 2
+        return int(y.shape[1]) if y.ndim > per_sample_dims else 0
+
+    @property
     def target_mean(self) -> list[float]:
         return self.prepared.target_mean
 
@@ -164,7 +171,7 @@ class ArchDataModule(L.LightningDataModule):
         """Test score of the train mean (regression) or the majority class (classification)."""
         y_train, y_test = self.prepared.y["train"], self.prepared.y["test"]
         if self.task == "classification":
-            majority = torch.bincount(y_train).argmax()
+            majority = torch.bincount(y_train.flatten()).argmax()
             return {"test/accuracy": float((y_test == majority).float().mean())}
         std = torch.tensor(self.target_std)
         error = (y_test - y_train.mean(dim=0)) * std  # back in original units

@@ -3,6 +3,17 @@
 from archbench.models.base import ArchModule
 from archbench.models.linear import LinearModel
 from archbench.models.mlp import MLPModel
-from archbench.models.rnn import GRUModel, LSTMModel
+from archbench.models.rnn import GRUModel, LSTMModel, RNNModel
+from archbench.models.tcn import TCNModel
+from archbench.models.transformer import TransformerModel
 
-__all__ = ["ArchModule", "GRUModel", "LSTMModel", "LinearModel", "MLPModel"]
+__all__ = [
+    "ArchModule",
+    "GRUModel",
+    "LSTMModel",
+    "LinearModel",
+    "MLPModel",
+    "RNNModel",
+    "TCNModel",
+    "TransformerModel",
+]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import lightning as L
 import torch
@@ -16,6 +17,10 @@ from archbench.data.base import TASKS, require_positive
 from archbench.errors import ArchbenchError
 
 STAGES = ("train", "val", "test")
+BUDGET_TOLERANCE = 0.05
+MAX_WIDTH = 2**20
+
+Network = nn.Module | tuple[nn.Module, ...]
 
 
 def task_metrics(task: str, num_classes: int) -> MetricCollection:
@@ -31,6 +36,24 @@ def task_metrics(task: str, num_classes: int) -> MetricCollection:
     )
 
 
+def count_trainable(network: Network) -> int:
+    """Trainable parameters of a module or of a tuple of modules."""
+    modules = network if isinstance(network, tuple) else (network,)
+    return sum(p.numel() for m in modules for p in m.parameters() if p.requires_grad)
+
+
+def closest_width(count: Callable[[int], int], budget: int) -> int:
+    """The width >= 1 whose parameter count is closest to ``budget``; ``count`` must not shrink as width grows."""
+    high = 1
+    while count(high) < budget and high < MAX_WIDTH:
+        high *= 2
+    low = max(high // 2, 1)
+    while low < high:  # the smallest width whose count reaches the budget
+        middle = (low + high) // 2
+        low, high = (middle + 1, high) if count(middle) < budget else (low, middle)
+    return min({max(low - 1, 1), low}, key=lambda width: (abs(count(width) - budget), width))
+
+
 def writes_step_logs(trainer: L.Trainer) -> bool:
     """Lightning's rule for writing step metrics: every ``log_every_n_steps`` steps, and when stopping."""
     every = trainer.log_every_n_steps
@@ -41,9 +64,14 @@ def writes_step_logs(trainer: L.Trainer) -> bool:
 class ArchModule(L.LightningModule):
     """Subclasses set ``arch_name``, build their network in ``__init__`` and implement ``forward``.
 
-    The data-derived arguments (task, input_size, seq_len, output_size, target statistics) are linked in
-    by the CLI from the DataModule. Regression is trained on standardized targets; metrics are computed
-    after undoing the scaling, so they are in the data's original units.
+    The data-derived arguments (task, input_size, seq_len, output_size, target statistics, target_steps)
+    are linked in by the CLI from the DataModule. Regression is trained on standardized targets; metrics
+    are computed after undoing the scaling, so they are in the data's original units.
+
+    ``target_steps`` > 0 asks for a prediction at each of the last ``target_steps`` steps, (B, T, C), instead
+    of one per sample, (B, C); loss and metrics then run over every predicted position.
+    ``param_budget`` asks the architecture to pick its width so that its trainable parameter count is
+    within 5% of the budget (``budget_width``); the width chosen replaces the configured one in the hparams.
     """
 
     arch_name = "custom"
@@ -60,6 +88,8 @@ class ArchModule(L.LightningModule):
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         lr_schedule: Literal["none", "cosine", "plateau"] = "none",
+        target_steps: int = 0,
+        param_budget: int | None = None,
     ) -> None:
         super().__init__()
         if task not in TASKS:
@@ -67,11 +97,20 @@ class ArchModule(L.LightningModule):
         require_positive(input_size=input_size, output_size=output_size, lr=lr)
         if weight_decay < 0:
             raise ArchbenchError(f"weight_decay must be >= 0, got {weight_decay}")
+        if param_budget is not None:
+            require_positive(param_budget=param_budget)
+        if not 0 <= target_steps <= (seq_len or input_size):
+            raise ArchbenchError(
+                f"target_steps must be between 0 and the {seq_len or input_size} steps, got {target_steps}"
+            )
         self.save_hyperparameters()
         self.task = task
         self.input_size = input_size
         self.seq_len = seq_len
         self.output_size = output_size
+        self.target_steps = target_steps
+        self.param_budget = param_budget
+        self.derived_hparams: set[str] = set()
         self.register_buffer("target_mean", torch.tensor(target_mean or [0.0]), persistent=False)
         self.register_buffer("target_std", torch.tensor(target_std or [1.0]), persistent=False)
         metrics = task_metrics(task, output_size)
@@ -93,19 +132,87 @@ class ArchModule(L.LightningModule):
         """Inputs per sample once a sequence (T, F) is flattened, for models without memory."""
         return self.input_size * max(self.seq_len, 1)
 
+    @property
+    def flat_output_size(self) -> int:
+        """Outputs of a model without memory: C, or C at each of the ``target_steps`` predicted steps."""
+        return self.output_size * max(self.target_steps, 1)
+
+    @property
+    def steps(self) -> int:
+        """Steps a sequence model reads: T, or F for tabular rows."""
+        return self.seq_len or self.input_size
+
+    @property
+    def step_features(self) -> int:
+        """Features per step: the sequence's channels, or 1 for tabular rows."""
+        return self.input_size if self.seq_len else 1
+
     @staticmethod
     def as_sequence(x: torch.Tensor) -> torch.Tensor:
         """Tabular rows (B, F) become F steps of one feature (B, F, 1); sequences pass through."""
         return x.unsqueeze(-1) if x.ndim == 2 else x
 
+    def read_out(self, features: torch.Tensor) -> torch.Tensor:
+        """Per-step features (B, T, H) to what the head sees: the last step, or the last ``target_steps``."""
+        return features[:, -self.target_steps :] if self.target_steps else features[:, -1]
+
+    def unflatten_output(self, output: torch.Tensor) -> torch.Tensor:
+        """A flat model's (B, T·C) output as (B, T, C) when predicting per step."""
+        return output.unflatten(1, (self.target_steps, self.output_size)) if self.target_steps else output
+
+    def budget_width(self, build: Callable[[int], Network], width: int, fixed: str | None) -> int:
+        """``width``, or with ``param_budget`` set, the width whose network's count is closest to the budget.
+
+        ``build(width)`` returns every trainable module of the network; it is built on the meta device,
+        so counting costs no memory. When the closest width misses the budget by over 5%, the error names
+        ``fixed``, the options that set the rest of the size; ``fixed=None`` leaves the miss to the caller.
+        """
+        if self.param_budget is None:
+            return width
+        width = closest_width(lambda w: self.meta_count(build, w), self.param_budget)
+        count = self.meta_count(build, width)
+        if fixed is not None and not self.meets_budget(count):
+            raise self.budget_error(count, fixed)
+        return width
+
+    def meets_budget(self, count: int) -> bool:
+        return self.param_budget is None or abs(count - self.param_budget) <= BUDGET_TOLERANCE * self.param_budget
+
+    def budget_error(self, count: int, fixed: str) -> ArchbenchError:
+        return ArchbenchError(
+            f"param_budget={self.param_budget} cannot be met within 5% by {self.arch_name}: the closest size has"
+            f" {count} parameters; change the budget or {fixed}"
+        )
+
+    @staticmethod
+    def meta_count(build: Callable[[int], Network], width: int) -> int:
+        """Trainable parameters of ``build(width)``, built on the meta device (no memory, no initialisation cost)."""
+        with torch.device("meta"):
+            return count_trainable(build(width))
+
+    def update_hparams(self, **values: Any) -> None:
+        """Record sizes settled in ``__init__`` (a width chosen for the budget) in the hparams the run logs."""
+        # Saving again also refreshes `hparams_initial`, which is what the logger writes to hparams.yaml.
+        self.save_hyperparameters({**self.hparams, **values})
+
+    def record_derived(self, **values: Any) -> None:
+        """Facts computed from the init args (a receptive field): logged with the hparams, kept out of checkpoints."""
+        self.update_hparams(**values)
+        self.derived_hparams.update(values)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # Loading a checkpoint passes its hparams back to __init__, which does not take derived facts.
+        for name in self.derived_hparams:
+            checkpoint.get("hyper_parameters", {}).pop(name, None)
+
     def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if self.task == "regression":
             return F.mse_loss(output, target)
-        return F.cross_entropy(output, target)
+        return F.cross_entropy(output.flatten(0, -2), target.flatten())
 
     def _metric_inputs(self, output: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.task == "classification":
-            return output.softmax(dim=-1), target
+            return output.flatten(0, -2).softmax(dim=-1), target.flatten()
         scale, shift = self.target_std, self.target_mean
         return (output * scale + shift).flatten(), (target * scale + shift).flatten()
 

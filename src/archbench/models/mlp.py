@@ -15,7 +15,10 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 
 
 class MLPModel(ArchModule):
-    """Hidden layers of ``activation`` with dropout, then a linear head; sequences are flattened."""
+    """Hidden layers of ``activation`` with dropout, then a linear head; sequences are flattened.
+
+    With ``param_budget``, the first hidden width is searched and the others keep their ratio to it.
+    """
 
     arch_name = "mlp"
 
@@ -30,12 +33,23 @@ class MLPModel(ArchModule):
         require_positive(**{f"hidden_sizes[{i}]": size for i, size in enumerate(hidden_sizes)})
         if not 0 <= dropout < 1:
             raise ArchbenchError(f"dropout must be in [0, 1), got {dropout}")
+        self.activation = ACTIVATIONS[activation]
+        self.dropout = dropout
+
+        def scaled(width: int) -> list[int]:
+            return [max(1, round(width * size / hidden_sizes[0])) for size in hidden_sizes]
+
+        sizes = scaled(self.budget_width(lambda width: self.build(scaled(width)), hidden_sizes[0], "hidden_sizes"))
+        self.update_hparams(hidden_sizes=sizes)
+        self.net = self.build(sizes)
+
+    def build(self, hidden_sizes: list[int]) -> nn.Sequential:
         layers: list[nn.Module] = []
         width = self.flat_input_size
         for size in hidden_sizes:
-            layers += [nn.Linear(width, size), ACTIVATIONS[activation](), nn.Dropout(dropout)]
+            layers += [nn.Linear(width, size), self.activation(), nn.Dropout(self.dropout)]
             width = size
-        self.net = nn.Sequential(*layers, nn.Linear(width, self.output_size))
+        return nn.Sequential(*layers, nn.Linear(width, self.flat_output_size))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.flatten(1))
+        return self.unflatten_output(self.net(x.flatten(1)))

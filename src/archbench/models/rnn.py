@@ -1,4 +1,4 @@
-"""Recurrent models: LSTM and GRU; the last hidden state of the top layer feeds a linear head."""
+"""Recurrent models: Elman RNN, LSTM and GRU; the top layer's hidden states feed a linear head."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ from archbench.data.base import require_positive
 from archbench.errors import ArchbenchError
 from archbench.models.base import ArchModule
 
-CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
 class RecurrentModel(ArchModule):
-    """An ``nn.LSTM`` or ``nn.GRU`` over (B, T, F); tabular rows are read as F steps of one feature."""
+    """An ``nn.RNN``, ``nn.LSTM`` or ``nn.GRU`` over (B, T, F); tabular rows are read as F steps of one feature.
+
+    The head reads the last step's hidden state, or every predicted step's when the data asks for
+    per-step targets. With ``param_budget``, ``hidden_size`` is searched.
+    """
 
     cell = "lstm"
     arch_name = "lstm"
@@ -24,22 +28,34 @@ class RecurrentModel(ArchModule):
         require_positive(hidden_size=hidden_size, num_layers=num_layers)
         if not 0 <= dropout < 1:
             raise ArchbenchError(f"dropout must be in [0, 1), got {dropout}")
-        steps_features = self.input_size if self.seq_len else 1
+        self.num_layers = num_layers
+        self.dropout = dropout
+        hidden_size = self.budget_width(self.build, hidden_size, "num_layers")
+        self.update_hparams(hidden_size=hidden_size)
+        self.rnn, self.head = self.build(hidden_size)
+
+    def build(self, hidden_size: int) -> tuple[nn.Module, nn.Module]:
         # PyTorch applies RNN dropout only between layers; a single layer gets it before the head instead.
-        self.rnn = CELLS[self.cell](
-            steps_features,
+        rnn = CELLS[self.cell](
+            self.step_features,
             hidden_size,
-            num_layers,
+            self.num_layers,
             batch_first=True,
-            dropout=dropout if num_layers > 1 else 0.0,
+            dropout=self.dropout if self.num_layers > 1 else 0.0,
         )
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden_size, self.output_size))
+        return rnn, nn.Sequential(nn.Dropout(self.dropout), nn.Linear(hidden_size, self.output_size))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # After DDP's broadcast or a device move, cuDNN wants one contiguous weight buffer again (no-op on CPU).
         self.rnn.flatten_parameters()
         outputs, _ = self.rnn(self.as_sequence(x))
-        return self.head(outputs[:, -1])
+        return self.head(self.read_out(outputs))
+
+
+class RNNModel(RecurrentModel):
+    """Elman recurrent network with tanh units."""
+
+    cell = arch_name = "rnn"
 
 
 class LSTMModel(RecurrentModel):
