@@ -8,17 +8,9 @@ from pathlib import Path
 import pytest
 
 from archbench.configs import available
-from archbench.runner import LINKED_FROM_DATA
 
 ARCHS = available("model")
-# Per-step targets (copy memory) reach the model through the runner's target_steps link.
-BUILTIN_DATA = [
-    pytest.param(d, marks=pytest.mark.skipif("target_steps" not in LINKED_FROM_DATA, reason="target_steps not linked"))
-    if d == "copy_memory"
-    else d
-    for d in available("data")
-    if not d.startswith("csv")
-]
+BUILTIN_DATA = [d for d in available("data") if not d.startswith("csv")]
 
 
 def test_configs_offer_every_architecture_and_dataset():

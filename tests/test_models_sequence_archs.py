@@ -12,14 +12,8 @@ import yaml
 from archbench.errors import ArchbenchError
 from archbench.models import LinearModel, TCNModel, TransformerModel
 from archbench.models.tcn import receptive_field
-from archbench.runner import LINKED_FROM_DATA
 
 NEW_ARCHS = ["rnn", "tcn", "transformer"]
-
-
-def per_step_args(target_steps: int) -> list[str]:
-    """Hand ``target_steps`` to the model by hand until the runner links it from the data."""
-    return [] if "target_steps" in LINKED_FROM_DATA else ["--model.init_args.target_steps", str(target_steps)]
 
 
 @pytest.mark.parametrize("data", ["wine", "adding"])
@@ -161,7 +155,6 @@ def test_tcn_beats_the_memoryless_baseline_on_short_copy_memory(train_run):
         "tcn", "copy_memory",
         "--data.init_args.memory_length", str(t), "--data.init_args.num_samples", "2000",
         "--model.init_args.lr", "0.01", "--data.init_args.batch_size", "32",
-        *per_step_args(t + 20),
         epochs=6, tiny=False,
     )  # fmt: skip
     assert record["status"] == "ok", record["error"]

@@ -42,7 +42,7 @@ os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
 
 PROGRESS_REFRESH_STEPS = 20
 FOLDER_MARKERS = {LOCK_NAME, FINGERPRINT_NAME}  # what a claimed folder holds before its run writes anything
-LINKED_FROM_DATA = ("task", "input_size", "seq_len", "output_size", "target_mean", "target_std")
+LINKED_FROM_DATA = ("task", "input_size", "seq_len", "output_size", "target_steps", "target_mean", "target_std")
 
 
 class ArchbenchCLI(LightningCLI):

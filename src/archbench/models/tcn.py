@@ -69,6 +69,8 @@ class TCNModel(ArchModule):
     level's width (``last_channels``) is searched next at that width.
     """
 
+    default_data = "adding"
+
     arch_name = "tcn"
 
     def __init__(

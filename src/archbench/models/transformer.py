@@ -52,6 +52,8 @@ class TransformerModel(ArchModule):
     within 5%, ``dim_feedforward`` is searched next at that ``d_model``.
     """
 
+    default_data = "adding"
+
     arch_name = "transformer"
 
     def __init__(
