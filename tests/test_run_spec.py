@@ -174,3 +174,14 @@ def test_every_module_imports_alone_in_a_fresh_interpreter():
         if waiting:
             nxt = waiting.pop(0)
             running[nxt] = subprocess.Popen([sys.executable, "-c", f"import {nxt}"], stderr=subprocess.PIPE, text=True)
+
+
+def test_a_model_option_reaches_the_model_cells_and_leaves_the_baselines_alone(tmp_path):
+    code = grid(
+        tmp_path, "--archs", "linear", "--data", "wine", "--baselines", "sk_linear", "--model.init_args.lr", "0.02"
+    )
+    assert code == 0
+    by_arch = {r["arch"]: r for r in rows(tmp_path / "reports" / "g" / "results.csv")}
+    assert by_arch["sk_linear"]["status"] == by_arch["linear"]["status"] == "ok"
+    hparams = yaml.safe_load((Path(by_arch["linear"]["log_dir"]) / "hparams.yaml").read_text())
+    assert hparams["lr"] == 0.02

@@ -24,10 +24,8 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from archbench.configs import config_path
 from archbench.data.base import ArchDataModule
 from archbench.errors import ArchbenchError
-from archbench.spec import RunSpec, option_pairs
+from archbench.spec import RUNNER_OPTIONS, RunSpec, option_pairs
 
-# Options of the runner's own parser, beside the model, data and trainer groups (runner.ArchbenchCLI).
-RUNNER_OPTIONS = ("--early_stopping_patience", "--optimizer", "--lr_scheduler", "--print_config", "--resume")
 CHECKPOINT_PREFIX = "--checkpoint."
 
 
@@ -138,8 +136,8 @@ def check_overrides(spec: RunSpec) -> None:
         if group not in groups:
             check_runner_option(key)
             continue
-        if not rest or group in replaced or rest == "class_path":
-            continue
+        if not rest or group in replaced or rest == "class_path" or (group == "model" and spec.kind == "baseline"):
+            continue  # a baseline takes the study's data options; its model is scikit-learn's
         name = rest.removeprefix("init_args.").split(".")[0].rstrip("+")
         cls = groups[group] or class_of(group, spec)
         parameters = init_parameters(cls)

@@ -15,11 +15,10 @@ import yaml
 
 from archbench.configs import available, config_path, use_configs
 from archbench.errors import ArchbenchError
-from archbench.spec import RunSpec, build_study
+from archbench.spec import RUNNER_OPTIONS, RunSpec, build_study
 
 EXIT_CODES = {"ok": 0, "failed": 1, "diverged": 1, "preempted": 143}  # 143: terminated by SIGTERM
 PASSED_ON = ("--model.", "--data.", "--trainer.", "--checkpoint.")  # LightningCLI's groups, checked by the runner
-RUNNER_FLAGS = ("--early_stopping_patience", "--optimizer", "--lr_scheduler", "--resume")
 MENU = "commands: train, fit, compare, report, slurm (archbench <command> --help)"
 
 
@@ -146,9 +145,9 @@ def check_passed_on(extra: list[str], parser_options: list[str]) -> None:
     """Options not for the command itself must be LightningCLI's; anything else is a typo, named with its fix."""
     for token in extra:
         key = token.split("=", 1)[0]
-        if not key.startswith("--") or key.startswith(PASSED_ON) or key in RUNNER_FLAGS:
+        if not key.startswith("--") or key.startswith(PASSED_ON) or key in RUNNER_OPTIONS:
             continue
-        close = difflib.get_close_matches(key, [*parser_options, *RUNNER_FLAGS], n=2, cutoff=0.6)
+        close = difflib.get_close_matches(key, [*parser_options, *RUNNER_OPTIONS], n=2, cutoff=0.6)
         hint = (
             f"did you mean {' or '.join(close)}?"
             if close
