@@ -15,6 +15,7 @@ import yaml
 from archbench.build import build_datamodule, data_fingerprint, resolved_data_config
 from archbench.cli import main
 from archbench.configs import available, config_path
+from archbench.errors import ArchbenchError
 from archbench.spec import RunSpec, build_study
 
 REPO = Path(__file__).parents[1]
@@ -185,3 +186,29 @@ def test_a_model_option_reaches_the_model_cells_and_leaves_the_baselines_alone(t
     assert by_arch["sk_linear"]["status"] == by_arch["linear"]["status"] == "ok"
     hparams = yaml.safe_load((Path(by_arch["linear"]["log_dir"]) / "hparams.yaml").read_text())
     assert hparams["lr"] == 0.02
+
+
+def test_cell_overrides_reach_only_their_cells_and_data_options_stay_per_dataset(tmp_path):
+    study_file = tmp_path / "s.yaml"
+    study_file.write_text(
+        "archs: [mlp, gru]\ndatasets: [adding, sine]\nseeds: 1\nbaselines: [sk_linear]\n"
+        "overrides: [--trainer.gradient_clip_val, '1.0']\n"
+        "cell_overrides:\n  '*/gru': [--model.hidden_size, '8']\n  adding/*: [--data.seq_len, '10']\n"
+        "  adding/gru: [--model.hidden_size, '16']\n"
+    )
+    study = build_study(str(study_file), {}, ["--trainer.max_time", "00:00:10:00"])
+    tokens = {(c.dataset, c.arch): study.run_spec(c).overrides for c in study.cells()}
+    global_tail = ("--trainer.gradient_clip_val", "1.0", "--trainer.max_time", "00:00:10:00")
+    per_pair = ("--model.hidden_size", "8", "--data.seq_len", "10", "--model.hidden_size", "16")
+    assert tokens[("adding", "gru")] == (*per_pair, *global_tail)
+    assert tokens[("sine", "gru")] == ("--model.hidden_size", "8", *global_tail)
+    assert tokens[("adding", "sk_linear")] == ("--data.seq_len", "10", *global_tail)
+    assert tokens[("sine", "mlp")] == global_tail
+    study_file.write_text(
+        "archs: [gru]\ndatasets: [adding]\nseeds: 1\ncell_overrides:\n  adding/gru: [--data.seq_len, '9']\n"
+    )
+    with pytest.raises(ArchbenchError, match="sets a data option"):
+        build_study(str(study_file), {}, [])
+    study_file.write_text("archs: [gru]\ndatasets: [adding]\nseeds: 1\ncell_overrides:\n  wine/*: []\n")
+    with pytest.raises(ArchbenchError, match="names no cell of this study"):
+        build_study(str(study_file), {}, [])

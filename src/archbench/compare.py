@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
+from archbench.configs import config_path
 from archbench.errors import ArchbenchError
-from archbench.grid import GridInterrupted, finished_records, run_grid, run_one_cell
+from archbench.grid import STUDY_FILE, GridInterrupted, finished_records, run_grid, run_one_cell
 from archbench.results import write_results
 from archbench.spec import StudySpec
+
+
+def reference_file(out_dir: Path) -> Path | None:
+    """The published numbers the study is compared with, if its file names a reference."""
+    saved = out_dir / STUDY_FILE
+    name = (yaml.safe_load(saved.read_text()) or {}).get("reference") if saved.is_file() else None
+    if not name:
+        return None
+    return Path(name) if Path(name).is_file() else config_path("reference", name)
 
 
 def report_from_records(out_dir: Path, margin: float | None = None) -> Path:
@@ -18,7 +30,7 @@ def report_from_records(out_dir: Path, margin: float | None = None) -> Path:
     if not records:
         raise ArchbenchError(f"no run records under {out_dir / 'cells'}; allowed: a folder written by compare")
     results = write_results(records, out_dir / "results.csv")
-    return build_report(results, out_dir, margin=margin)
+    return build_report(results, out_dir, margin=margin, reference=reference_file(out_dir))
 
 
 def print_verdicts(report_md: Path) -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from archbench.errors import ArchbenchError
 
-GROUPS = ("model", "data", "trainer", "study")
+GROUPS = ("model", "data", "trainer", "study", "reference")
 CONFIGS_ENV = "ARCHBENCH_CONFIGS"
 BUNDLED = Path(__file__).parent / "bundled_configs"
-LABELS = {"model": "ARCH", "data": "DATA", "trainer": "TRAINER", "study": "STUDY"}
+LABELS = {"model": "ARCH", "data": "DATA", "trainer": "TRAINER", "study": "STUDY", "reference": "reference"}
 
 
 def use_configs(folder: str | None) -> None:

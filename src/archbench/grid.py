@@ -10,17 +10,18 @@ import signal
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import asdict, replace
 from multiprocessing import get_context
 from pathlib import Path
 
 import torch
+import yaml
 from tqdm import tqdm
 
 from archbench.baselines import BASELINES, run_baseline
 from archbench.build import build_datamodule, check_overrides, cpu_count, data_fingerprint, resolved_data_config
 from archbench.errors import ArchbenchError
-from archbench.record import RunRecord
+from archbench.record import RunRecord, write_atomic
 from archbench.runner import train
 from archbench.spec import Cell, StudySpec
 
@@ -31,6 +32,7 @@ CELL_PROGRESS_BAR = (
 )
 QUIET = ("--trainer.enable_progress_bar", "false")
 KEPT_STATUSES = ("ok", "diverged")  # results; "failed" and "preempted" cells run again
+STUDY_FILE = "study.yaml"
 EXIT_SIGNALS = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
@@ -54,6 +56,11 @@ def check_study(study: StudySpec) -> list[Cell]:
             check_overrides(study.run_spec(cell))
         build_datamodule(study.run_spec(first[0])).prepared  # noqa: B018 - a bad file or window fails here, once
     return cells
+
+
+def write_study(study: StudySpec) -> Path:
+    """The study as run, beside its report: what `archbench report` and SLURM array tasks rebuild it from."""
+    return write_atomic(study.out_dir / STUDY_FILE, yaml.safe_dump(asdict(study), sort_keys=False))
 
 
 def cell_identity(study: StudySpec, cell: Cell) -> str:
@@ -126,6 +133,7 @@ def run_grid(study: StudySpec, jobs: int = 1) -> dict[str, RunRecord]:
     Raises ``GridInterrupted`` on SIGINT/SIGTERM after keeping the finished cells.
     """
     cells = check_study(study)
+    write_study(study)
     identities = {c.key: cell_identity(study, c) for c in cells}
     done = reusable(study, cells, identities)
     for key, record in done.items():

@@ -6,14 +6,11 @@ import argparse
 import shlex
 import shutil
 import subprocess
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
-import yaml
-
 from archbench.errors import ArchbenchError
-from archbench.grid import check_study
-from archbench.record import write_atomic
+from archbench.grid import check_study, write_study
 from archbench.spec import RunSpec, StudySpec, archbench_executable
 
 # Lightning saves an hpc checkpoint and requeues the job when SLURM sends SIGUSR1 before the time limit.
@@ -57,16 +54,11 @@ def write_array(study: StudySpec, options: argparse.Namespace) -> int:
     out_dir = study.out_dir.resolve()
     script = Path(options.script or out_dir / "slurm" / "array.sbatch").resolve()
     lines = header(options, f"archbench-{study.name}", script.parent / "%A_%a.out", [f"--array=0-{len(cells) - 1}"])
-    compare = [archbench_executable(), "compare", "--study", str(write_study(study, script.parent))]
+    compare = [archbench_executable(), "compare", "--study", str(write_study(study).resolve())]
     lines += [f"cd {shlex.quote(str(Path.cwd()))}", f'exec {shlex.join(compare)} --cell "$SLURM_ARRAY_TASK_ID"']
     write_and_maybe_submit(lines, script, options.submit)
     print(f"{len(cells)} cells; when the array has ended: archbench report {out_dir}")
     return 0
-
-
-def write_study(study: StudySpec, folder: Path) -> Path:
-    """The study written out in full beside the script, so every array task builds exactly the same cells."""
-    return write_atomic(folder / "study.yaml", yaml.safe_dump(asdict(study), sort_keys=False))
 
 
 def write_ddp(spec: RunSpec, options: argparse.Namespace) -> int:

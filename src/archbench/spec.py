@@ -233,10 +233,24 @@ class StudySpec:
     trainer: str = "cpu"
     max_epochs: int | None = None
     overrides: list[str] = field(default_factory=list)
+    cell_overrides: dict[str, list[str]] = field(default_factory=dict)
+    reference: str | None = None
     log_root: str = "lightning_logs"
     reports_root: str = "reports"
 
     def __post_init__(self) -> None:
+        for key, tokens in self.cell_overrides.items():
+            dataset, _, arch = key.partition("/")
+            if arch != "*" and any(k.startswith("--data") for k, _ in option_pairs(tokens)):
+                raise ArchbenchError(
+                    f"cell_overrides {key!r} sets a data option; allowed: data options under '<dataset>/*', so every "
+                    "architecture and baseline of a dataset sees the same data"
+                )
+            if dataset not in (*self.datasets, "*") or arch not in (*self.archs, "*"):
+                raise ArchbenchError(
+                    f"cell_overrides key {key!r} names no cell of this study; allowed: <dataset>/<arch>, "
+                    "<dataset>/* or */<arch> with the study's datasets and archs"
+                )
         if not self.seeds:
             raise ArchbenchError("a study needs at least one seed; allowed: --seeds N with N >= 1")
         for seed in self.seeds:
@@ -264,6 +278,14 @@ class StudySpec:
             for arch, kind in [*((a, "model") for a in self.archs), *((b, "baseline") for b in self.baselines)]
         ]
 
+    def cell_tokens(self, cell: Cell) -> list[str]:
+        """Overrides of this cell: per architecture, then per dataset, then per pair; the study's own
+        ``overrides`` (which include the command line's) come last and win. A baseline takes only the data's."""
+        keys = (f"*/{cell.arch}", f"{cell.dataset}/*", f"{cell.dataset}/{cell.arch}")
+        if cell.is_baseline:
+            keys = (f"{cell.dataset}/*",)
+        return [token for key in keys for token in self.cell_overrides.get(key, [])] + list(self.overrides)
+
     def run_spec(self, cell: Cell) -> RunSpec:
         """The cell's run. A baseline's spec differs from its model cells' only in ``arch``, so it is given exactly
         their data: rows, splits, scaling, window and horizon."""
@@ -274,7 +296,7 @@ class StudySpec:
             trainer=self.trainer,
             seed=cell.seed,
             max_epochs=self.max_epochs,
-            overrides=tuple(self.overrides),
+            overrides=tuple(self.cell_tokens(cell)),
             log_root=self.log_root,
             run_prefix=f"{self.name}_seed{cell.seed}",
         )

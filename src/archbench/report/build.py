@@ -216,7 +216,9 @@ def reused_block(rows: list[Row]) -> Block:
     return ("p", f"{len(reused)} of {len(rows)} cells were reused from earlier runs of the identical cell: {listed}.")
 
 
-def build_report(results_csv: Path, out_dir: Path, alpha: float = 0.05, margin: float | None = None) -> Path:
+def build_report(
+    results_csv: Path, out_dir: Path, alpha: float = 0.05, margin: float | None = None, reference: Path | None = None
+) -> Path:
     """Write report.md, report.html and per-dataset PNGs into ``out_dir``; return the report.md path.
 
     ``margin`` is the equivalence margin: absolute for accuracy-type metrics, a fraction of the best network's
