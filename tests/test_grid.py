@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import signal
 import subprocess
@@ -134,3 +135,15 @@ def test_parallel_cells_give_the_same_results_as_sequential_ones(tmp_path):
     assert main(grid_args(tmp_path, "--jobs", "2", name="par")) == 0
     reports = tmp_path / "reports"
     assert quality(reports / "par" / "results.csv") == quality(reports / "seq" / "results.csv")
+
+
+def test_jobs_auto_uses_the_cpus_this_process_may_use():
+    probe = "from archbench.grid import usable_cpus; print(usable_cpus())"
+    one_cpu = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+        preexec_fn=lambda: os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]}),
+    )  # fmt: skip
+    assert one_cpu.stdout.strip() == "1", one_cpu.stderr[-1000:]
+    env = {**os.environ, "SLURM_CPUS_PER_TASK": "1"}
+    in_slurm = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=env)
+    assert in_slurm.stdout.strip() == "1"

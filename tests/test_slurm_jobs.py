@@ -33,32 +33,36 @@ def submitted_job(capsys) -> str:
     return match.group(1)
 
 
-def test_slurm_compare_writes_an_array_with_one_task_per_cell(tmp_path, capsys):
+def test_slurm_compare_writes_an_array_over_the_cells(tmp_path, capsys):
     script = tmp_path / "array.sbatch"
     grid = ["--archs", "linear,mlp", "--data", "wine", "--seeds", "2", "--baselines", "none", "--name", "arr",
             "--reports_root", str(tmp_path / "reports"), "--log_root", str(tmp_path / "logs")]  # fmt: skip
     sbatch = ["--partition", "debug", "--time", "00:20:00", "--mem", "2G", "--account", "lab",
               "--sbatch-line", "qos=short", "--sbatch-line=#SBATCH --exclusive"]  # fmt: skip
-    code = main(["slurm", "compare", *grid, *sbatch, "--script", str(script)])
+    code = main(["slurm", "compare", *grid, *sbatch, "--script", str(script), "--cells_per_task", "1"])
     assert code == 0
     text = script.read_text()
     expected = ["--array=0-3", "--partition=debug", "--time=00:20:00", "--mem=2G", "--account=lab", "--qos=short",
                 "--exclusive", "--signal=SIGUSR1@90"]  # fmt: skip
     for option in expected:
         assert f"#SBATCH {option}" in text.splitlines(), option
-    assert '--cell "$SLURM_ARRAY_TASK_ID"' in text
+    assert '--cells_per_task 1 --task "$SLURM_ARRAY_TASK_ID"' in text
+    assert main(["slurm", "compare", *grid, "--script", str(script), "--cells_per_task", "3"]) == 0
+    assert "#SBATCH --array=0-1" in script.read_text().splitlines()
 
 
 @needs_slurm
-def test_sbatch_array_of_a_small_grid_then_report(tmp_path, capsys):
+def test_a_chunked_sbatch_array_runs_every_cell_exactly_once_then_reports(tmp_path, capsys):
     reports = tmp_path / "reports"
     grid = ["--archs", "linear,mlp", "--data", "wine", "--seeds", "2", "--baselines", "sk_linear", "--name", "arr",
             "--max_epochs", "2", "--reports_root", str(reports), "--log_root", str(tmp_path / "logs")]  # fmt: skip
     grid += TINY
-    assert main(["slurm", "compare", *grid, "--submit"]) == 0
+    assert main(["slurm", "compare", *grid, "--cells_per_task", "4", "--submit"]) == 0
     wait_for_job(submitted_job(capsys), timeout=600)
     outputs = sorted((reports / "arr" / "slurm").glob("*.out"))
-    assert len(outputs) == 6, outputs
+    assert len(outputs) == 2, outputs  # 6 cells, 4 per task
+    runs = sorted(p.parent for p in (tmp_path / "logs").rglob("run.json"))
+    assert len(runs) == 4, runs  # each of the 4 model cells trained exactly once (baselines log no run)
     assert main(["report", str(reports / "arr")]) == 0
     with (reports / "arr" / "results.csv").open() as handle:
         rows = list(csv.DictReader(handle))

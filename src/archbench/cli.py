@@ -19,6 +19,7 @@ from archbench.spec import RUNNER_OPTIONS, RunSpec, build_study
 
 EXIT_CODES = {"ok": 0, "failed": 1, "diverged": 1, "preempted": 143}  # 143: terminated by SIGTERM
 PASSED_ON = ("--model.", "--data.", "--trainer.", "--checkpoint.")  # LightningCLI's groups, checked by the runner
+CELLS_PER_TASK = 8  # a task of small cells then lasts minutes, and pays the ~6 s start-up once, not per cell
 MENU = "commands: train, fit, compare, report, slurm (archbench <command> --help)"
 
 
@@ -31,6 +32,10 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise ArchbenchError(f"{self.prog}: {message}")
+
+
+def jobs_count(text: str) -> int | str:
+    return text if text == "auto" else int(text)
 
 
 def seed(text: str) -> int:
@@ -117,8 +122,11 @@ def top_parser() -> OneLineParser:
     fit.set_defaults(log_root=None)
     compare = commands.add_parser("compare", help="run a study (archs x datasets x seeds) and write its report")
     add_study_options(compare)
-    compare.add_argument("--jobs", type=int, default=1, help="cells run in parallel processes")
-    compare.add_argument("--cell", type=int, help="run only this cell index (a SLURM array task), no report")
+    compare.add_argument(
+        "--jobs", type=jobs_count, default=1, help="cells run in parallel processes; 'auto': one per CPU this may use"
+    )
+    compare.add_argument("--task", type=int, help="run only this array task's cells (SLURM), no report")
+    compare.add_argument("--cells_per_task", type=int, default=1, help="cells per array task (with --task)")
     add_margin_option(compare)
     add_configs_option(compare)
     report = commands.add_parser("report", help="rebuild a study's report from its records, without training")
@@ -127,7 +135,13 @@ def top_parser() -> OneLineParser:
     add_margin_option(report)
     slurm = commands.add_parser("slurm", help="write (and submit) sbatch scripts: a study array or a DDP run")
     jobs = slurm.add_subparsers(dest="slurm_command", metavar="slurm_command", parser_class=OneLineParser)
-    array = jobs.add_parser("compare", help="one array task per cell of a study")
+    array = jobs.add_parser("compare", help="an sbatch array over the cells of a study")
+    array.add_argument(
+        "--cells_per_task",
+        type=int,
+        default=CELLS_PER_TASK,
+        help=f"cells each array task runs in one process, paying the start-up once (default {CELLS_PER_TASK})",
+    )
     add_study_options(array)
     add_configs_option(array)
     add_sbatch_options(array)
@@ -274,7 +288,10 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
     if command == "compare":
         from archbench.compare import run_compare
 
-        return run_compare(study_spec(options, extra), options.jobs, options.cell, options.margin)
+        if options.cells_per_task < 1:
+            raise ArchbenchError(f"--cells_per_task must be >= 1, got {options.cells_per_task}")
+        task = None if options.task is None else (options.task, options.cells_per_task)
+        return run_compare(study_spec(options, extra), options.jobs, task, options.margin)
     from archbench import slurm
 
     if options.slurm_command == "compare":

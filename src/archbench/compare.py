@@ -8,7 +8,7 @@ import yaml
 
 from archbench.configs import config_path
 from archbench.errors import ArchbenchError
-from archbench.grid import STUDY_FILE, GridInterrupted, finished_records, run_grid, run_one_cell
+from archbench.grid import STUDY_FILE, GridInterrupted, finished_records, run_array_task, run_grid, usable_cpus
 from archbench.results import write_results
 from archbench.spec import StudySpec
 
@@ -42,16 +42,20 @@ def print_verdicts(report_md: Path) -> None:
     print(f"\nreport: {report_md}  (and report.html, results.csv, PNGs beside it)")
 
 
-def run_compare(study: StudySpec, jobs: int = 1, cell: int | None = None, margin: float | None = None) -> int:
-    """Run the study (or one cell of it), report, and exit 0 only when every cell ended ok."""
-    if jobs < 1:
-        raise ArchbenchError(f"--jobs must be >= 1, got {jobs}")
-    if cell is not None:
-        record = run_one_cell(study, cell)
-        print(f"cell {cell}: {record.arch} on {record.dataset} seed {record.seed}: {record.status}")
-        return 0 if record.status == "ok" else 1
+def run_compare(
+    study: StudySpec, jobs: int | str = 1, task: tuple[int, int] | None = None, margin: float | None = None
+) -> int:
+    """Run the study (or one array task's cells of it), report, and exit 0 only when every cell ended ok."""
+    workers = usable_cpus() if jobs == "auto" else int(jobs)
+    if workers < 1:
+        raise ArchbenchError(f"--jobs must be >= 1 or auto, got {jobs}")
+    if task is not None:
+        records = run_array_task(study, *task)
+        for record in records:
+            print(f"{record.arch} on {record.dataset} seed {record.seed}: {record.status}")
+        return 0 if all(r.status == "ok" for r in records) else 1
     try:
-        records = run_grid(study, jobs)
+        records = run_grid(study, workers)
     except GridInterrupted as stop:
         print(f"\ninterrupted: finished cells are kept in {study.cells_dir}; rerun the same command to resume")
         return stop.code

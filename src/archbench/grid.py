@@ -6,6 +6,7 @@ its run spec has now; anything else reruns. Run folders are never deleted: a cha
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -167,7 +168,7 @@ def run_sequentially(study, todo, identities, done, bar, stop) -> None:  # noqa:
 
 
 def run_in_parallel(study, todo, identities, done, bar, jobs: int) -> None:  # noqa: ANN001
-    threads = max(1, cpu_count() // jobs)
+    threads = max(1, usable_cpus() // jobs)
     pool = ProcessPoolExecutor(jobs, mp_context=get_context("spawn"))
     try:
         pending = {pool.submit(run_cell, study, c, identities[c.key], threads, False): c for c in todo}
@@ -186,16 +187,28 @@ def run_in_parallel(study, todo, identities, done, bar, jobs: int) -> None:  # n
     pool.shutdown(wait=True)
 
 
-def run_one_cell(study: StudySpec, index: int) -> RunRecord:
-    """Run cell ``index`` of the grid (a SLURM array task) and store its record, unless it can be reused."""
+def array_tasks(study: StudySpec, cells_per_task: int) -> int:
+    return -(-len(study.cells()) // cells_per_task)
+
+
+def run_array_task(study: StudySpec, task: int, cells_per_task: int) -> list[RunRecord]:
+    """Run array task ``task``: cells ``task*n .. task*n+n-1`` in this one process, each stored as it ends."""
     cells = study.cells()
-    if not 0 <= index < len(cells):
-        raise ArchbenchError(f"--cell {index} is out of range; allowed: 0..{len(cells) - 1}")
-    cell = cells[index]
-    identity = cell_identity(study, cell)
-    kept = reusable(study, [cell], {cell.key: identity})
-    record = kept.get(cell.key) or run_cell(study, cell, identity, progress=False)
-    return store(study, cell.key, record)
+    last = array_tasks(study, cells_per_task) - 1
+    if not 0 <= task <= last:
+        raise ArchbenchError(f"--task {task} is out of range; allowed: 0..{last}")
+    records = []
+    for cell in cells[task * cells_per_task : (task + 1) * cells_per_task]:
+        identity = cell_identity(study, cell)
+        kept = reusable(study, [cell], {cell.key: identity})
+        records.append(store(study, cell.key, kept.get(cell.key) or run_cell(study, cell, identity, progress=False)))
+    return records
+
+
+def usable_cpus() -> int:
+    """CPUs this process may use: SLURM's allocation when inside one, else the affinity mask (cgroup-aware)."""
+    allocated = os.environ.get("SLURM_CPUS_PER_TASK", "")
+    return min(int(allocated), cpu_count()) if allocated.isdigit() else cpu_count()
 
 
 def store(study: StudySpec, key: str, record: RunRecord) -> RunRecord:

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from archbench.errors import ArchbenchError
-from archbench.grid import check_study, write_study
+from archbench.grid import array_tasks, check_study, write_study
 from archbench.spec import RunSpec, StudySpec, archbench_executable
 
 # Lightning saves an hpc checkpoint and requeues the job when SLURM sends SIGUSR1 before the time limit.
@@ -48,16 +48,20 @@ def write_and_maybe_submit(lines: list[str], script: Path, submit: bool) -> Path
 
 
 def write_array(study: StudySpec, options: argparse.Namespace) -> int:
-    """One array task per study cell; each task reads its cell from SLURM_ARRAY_TASK_ID."""
+    """An array over the study's cells, ``cells_per_task`` per task; each task reads SLURM_ARRAY_TASK_ID."""
     check_study(study)
     cells = study.cells()
+    tasks = array_tasks(study, options.cells_per_task)
     out_dir = study.out_dir.resolve()
     script = Path(options.script or out_dir / "slurm" / "array.sbatch").resolve()
-    lines = header(options, f"archbench-{study.name}", script.parent / "%A_%a.out", [f"--array=0-{len(cells) - 1}"])
+    lines = header(options, f"archbench-{study.name}", script.parent / "%A_%a.out", [f"--array=0-{tasks - 1}"])
     compare = [archbench_executable(), "compare", "--study", str(write_study(study).resolve())]
-    lines += [f"cd {shlex.quote(str(Path.cwd()))}", f'exec {shlex.join(compare)} --cell "$SLURM_ARRAY_TASK_ID"']
+    lines += [
+        f"cd {shlex.quote(str(Path.cwd()))}",
+        f'exec {shlex.join(compare)} --cells_per_task {options.cells_per_task} --task "$SLURM_ARRAY_TASK_ID"',
+    ]
     write_and_maybe_submit(lines, script, options.submit)
-    print(f"{len(cells)} cells; when the array has ended: archbench report {out_dir}")
+    print(f"{len(cells)} cells in {tasks} array tasks; when the array has ended: archbench report {out_dir}")
     return 0
 
 
