@@ -20,12 +20,13 @@ JOBS ?= 1
 BENCH_ARGS ?=
 PYTEST_ARGS ?=
 STUDY ?=
+TRIALS ?= 20
 
 TRAIN_FLAGS = --arch $(ARCH) --seed $(SEED) --trainer $(TRAINER) $(if $(DATA),--data $(DATA)) \
 	$(if $(MAX_EPOCHS),--max_epochs $(MAX_EPOCHS)) $(if $(ACCELERATOR),--accelerator $(ACCELERATOR)) \
 	$(if $(DEVICES),--devices $(DEVICES))
 
-.PHONY: help install train compare report bench test test-fast lint format tensorboard clean clean-logs
+.PHONY: help install train tune compare report bench test test-fast lint format tensorboard clean clean-logs
 
 help: ## show this menu
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,6 +46,10 @@ compare: $(STAMP) ## run STUDY (configs/study/, default: default); ARCHS, DATASE
 	$(BIN)/archbench compare $(if $(STUDY),--study $(STUDY)) $(if $(NAME),--name $(NAME)) $(if $(ARCHS),--archs $(ARCHS)) \
 		$(if $(DATASETS),--data $(DATASETS)) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(MAX_EPOCHS),--max_epochs $(MAX_EPOCHS)) \
 		--jobs $(JOBS) $(ARGS)
+
+tune: $(STAMP) ## Optuna study of ARCH on DATA: TRIALS trials (default 20), validation split only; also MAX_EPOCHS, ARGS
+	$(BIN)/archbench tune --arch $(ARCH) $(if $(DATA),--data $(DATA)) --trials $(TRIALS) \
+		$(if $(MAX_EPOCHS),--max_epochs $(MAX_EPOCHS)) $(if $(NAME),--name $(NAME)) $(ARGS)
 
 report: $(STAMP) ## rebuild reports/$(NAME)/ (default: the study's name) from its records and logs, without training
 	$(BIN)/archbench report $(or $(NAME),$(STUDY),default)

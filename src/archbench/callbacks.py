@@ -108,6 +108,7 @@ class RunStatsCallback(L.Callback):
             "train_time_s": self.fit_seconds,
             "time_per_epoch_s": statistics.median(self.epoch_seconds) if self.epoch_seconds else None,
             "best_epoch": self.epochs[best] if best is not None else None,
+            "best_val_loss": self.val_losses[best] if best is not None else None,
             "gen_gap": (self.val_losses[best] - self.train_losses[best] if best is not None else None),
             "grad_norm_max": max(norms) if norms else None,
             "grad_norm_median": statistics.median(norms) if norms else None,

@@ -15,12 +15,11 @@ import yaml
 
 from archbench.configs import available, config_path, use_configs
 from archbench.errors import ArchbenchError
-from archbench.spec import RUNNER_OPTIONS, RunSpec, build_study
+from archbench.spec import RUNNER_OPTIONS, RunSpec, TuneSpec, build_study
 
 EXIT_CODES = {"ok": 0, "failed": 1, "diverged": 1, "preempted": 143}  # 143: terminated by SIGTERM
 PASSED_ON = ("--model.", "--data.", "--trainer.", "--checkpoint.")  # LightningCLI's groups, checked by the runner
 CELLS_PER_TASK = 8  # a task of small cells then lasts minutes, and pays the ~6 s start-up once, not per cell
-MENU = "commands: train, fit, compare, report, slurm (archbench <command> --help)"
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -93,6 +92,15 @@ def add_margin_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_tune_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--trials", type=int, default=20, help="the study's budget: trials in total, all workers")
+    parser.add_argument("--name", default="tune", help="the study's folder under --reports_root (storage, report)")
+    parser.add_argument("--storage", help="default sqlite:///<reports_root>/<name>/tune.db; journal:<file> on clusters")
+    parser.add_argument("--pruner", default="median", help="median, hyperband or none")
+    parser.add_argument("--sampler_seed", type=int, default=0, help="TPE sampler seed")
+    parser.add_argument("--reports_root", default="reports")
+
+
 def add_sbatch_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sbatch")
     group.add_argument("--partition")
@@ -129,6 +137,10 @@ def top_parser() -> OneLineParser:
     compare.add_argument("--cells_per_task", type=int, default=1, help="cells per array task (with --task)")
     add_margin_option(compare)
     add_configs_option(compare)
+    tune = commands.add_parser("tune", help="an Optuna study of one architecture on one dataset (validation only)")
+    add_run_options(tune)
+    add_tune_options(tune)
+    add_configs_option(tune)
     report = commands.add_parser("report", help="rebuild a study's report from its records, without training")
     report.add_argument("grid", help="a folder written by compare, or a study name under reports/")
     report.add_argument("--reports_root", default="reports")
@@ -145,6 +157,12 @@ def top_parser() -> OneLineParser:
     add_study_options(array)
     add_configs_option(array)
     add_sbatch_options(array)
+    workers = jobs.add_parser("tune", help="an sbatch array of tuning workers sharing one study (journal storage)")
+    add_run_options(workers)
+    add_tune_options(workers)
+    workers.add_argument("--workers", type=int, default=2, help="array tasks, each a worker of the same study")
+    add_configs_option(workers)
+    add_sbatch_options(workers)
     ddp = jobs.add_parser("fit", help="a DDP run over nodes x tasks, started by srun")
     add_run_options(ddp)
     ddp.add_argument("--nodes", type=int, default=1)
@@ -212,6 +230,18 @@ def saved_run_spec(options: argparse.Namespace, extra: list[str]) -> RunSpec:
         overrides=tuple(extra),
         log_root=options.log_root or saved.get("log_root") or "lightning_logs",
         run_version=options.run_version,
+    )
+
+
+def tune_spec(options: argparse.Namespace, extra: list[str]) -> TuneSpec:
+    return TuneSpec(
+        run=run_spec(options, extra),
+        trials=options.trials,
+        name=options.name,
+        storage=options.storage,
+        sampler_seed=options.sampler_seed,
+        pruner=options.pruner,
+        reports_root=options.reports_root,
     )
 
 
@@ -285,6 +315,10 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
         return train_one(run_spec(options, extra))
     if command == "fit":
         return train_one(saved_run_spec(options, extra))
+    if command == "tune":
+        from archbench.tune import run_tune
+
+        return run_tune(tune_spec(options, extra))
     if command == "compare":
         from archbench.compare import run_compare
 
@@ -296,6 +330,8 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
 
     if options.slurm_command == "compare":
         return slurm.write_array(study_spec(options, extra), options)
+    if options.slurm_command == "tune":
+        return slurm.write_tuning(tune_spec(options, extra), options)
     return slurm.write_ddp(run_spec(options, extra), options)
 
 

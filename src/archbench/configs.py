@@ -12,10 +12,17 @@ from pathlib import Path
 
 from archbench.errors import ArchbenchError
 
-GROUPS = ("model", "data", "trainer", "study", "reference")
+GROUPS = ("model", "data", "trainer", "study", "reference", "search")
 CONFIGS_ENV = "ARCHBENCH_CONFIGS"
 BUNDLED = Path(__file__).parent / "bundled_configs"
-LABELS = {"model": "ARCH", "data": "DATA", "trainer": "TRAINER", "study": "STUDY", "reference": "reference"}
+LABELS = {
+    "model": "ARCH",
+    "data": "DATA",
+    "trainer": "TRAINER",
+    "study": "STUDY",
+    "reference": "reference",
+    "search": "search space",
+}
 
 
 def use_configs(folder: str | None) -> None:

@@ -8,6 +8,7 @@ import shutil
 import sys
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import lightning as L
@@ -48,8 +49,9 @@ LINKED_FROM_DATA = ("task", "input_size", "seq_len", "output_size", "target_step
 class ArchbenchCLI(LightningCLI):
     """LightningCLI with data-derived shapes linked into the model and archbench's callbacks and logger."""
 
-    def __init__(self, args: list[str]) -> None:
+    def __init__(self, args: list[str], callbacks: Sequence[L.Callback] = ()) -> None:
         self.stats = RunStatsCallback()
+        self.extra_callbacks = list(callbacks)
         self.fresh_dir: Path | None = None
         with warnings.catch_warnings():
             # Runs are built from Python with explicit args, which LightningCLI warns about when sys.argv is set.
@@ -68,7 +70,9 @@ class ArchbenchCLI(LightningCLI):
             subclass_mode_data=True,
             seed_everything_default=0,
             save_config_kwargs={"overwrite": True},
-            trainer_defaults={"callbacks": [self.stats, LearningRateMonitor(logging_interval="epoch")]},
+            trainer_defaults={
+                "callbacks": [self.stats, LearningRateMonitor(logging_interval="epoch"), *self.extra_callbacks]
+            },
             parser_kwargs={"exit_on_error": False},
             args=args,
             run=False,
@@ -166,10 +170,10 @@ def warn_about_oversubscription(cli: ArchbenchCLI) -> None:
     )
 
 
-def build_cli(args: list[str]) -> ArchbenchCLI:
+def build_cli(args: list[str], callbacks: Sequence[L.Callback] = ()) -> ArchbenchCLI:
     """Parse and instantiate; an ``ArchbenchError`` raised inside a class is unwrapped from jsonargparse's."""
     try:
-        return ArchbenchCLI(args)
+        return ArchbenchCLI(args, callbacks)
     except MisconfigurationException as error:
         message = str(error).splitlines()[0]
         if any(word in message.lower() for word in ("gpu", "cuda", "accelerator", "backend")):
@@ -185,14 +189,21 @@ def build_cli(args: list[str]) -> ArchbenchCLI:
         raise cause from None
 
 
-def train(spec: RunSpec) -> RunRecord:
+def train(
+    spec: RunSpec,
+    callbacks: Sequence[L.Callback] = (),
+    evaluate: bool = True,
+    reraise: tuple[type[BaseException], ...] = (),
+) -> RunRecord:
     """Fit, test the best checkpoint, log hparams with the final metrics and write the run record.
 
     Bad input raises ``ArchbenchError`` before anything is written; a crash or divergence during
-    training is recorded in the run record instead of raised.
+    training is recorded in the run record instead of raised, except the exception types in ``reraise``
+    (a tuning trial's pruning signal). ``evaluate=False`` never touches the test split: the record then
+    holds the best validation loss (``val/loss_best``), which is all a tuning trial may look at.
     """
     check_overrides(spec)
-    cli = build_cli(spec.lightning_args())
+    cli = build_cli(spec.lightning_args(), callbacks)
     trainer, model = cli.trainer, cli.model
     warn_about_oversubscription(cli)
     record = RunRecord(
@@ -208,15 +219,15 @@ def train(spec: RunSpec) -> RunRecord:
     )
     run_dir = Path(trainer.log_dir)
     try:
-        fit(cli, record)
+        fit(cli, record, reraise)
         if record.status != "preempted":
-            finish(cli, record)
+            finish(cli, record, evaluate)
     finally:
         release_lock(run_dir)  # also on Ctrl-C: the next run need not wait for a stale lock to be noticed
     return record
 
 
-def fit(cli: ArchbenchCLI, record: RunRecord) -> None:
+def fit(cli: ArchbenchCLI, record: RunRecord, reraise: tuple[type[BaseException], ...] = ()) -> None:
     """Train; a preemption, a divergence or a crash is recorded in ``record`` instead of raised."""
     os.environ[VERSION_ENV] = cli.config.run_version
     try:
@@ -226,18 +237,22 @@ def fit(cli: ArchbenchCLI, record: RunRecord) -> None:
         record.status, record.error = "preempted", "SIGTERM: stopped after saving a checkpoint"
     except DivergedError as error:
         record.status, record.error = "diverged", str(error)
+    except reraise:
+        raise
     except Exception as error:  # noqa: BLE001 - any crash is recorded; the grid goes on
         record.status, record.error = "failed", f"{type(error).__name__}: {error}"
     finally:
         os.environ.pop(VERSION_ENV, None)
 
 
-def finish(cli: ArchbenchCLI, record: RunRecord) -> None:
+def finish(cli: ArchbenchCLI, record: RunRecord, evaluate: bool = True) -> None:
     """Test the best checkpoint of a finished run and write its hparams and record (rank 0)."""
     trainer, model, data = cli.trainer, cli.model, cli.datamodule
     record.stats = cli.stats.summary()
     record.world_size = trainer.world_size
-    if record.status == "ok":
+    if record.status == "ok" and not evaluate:
+        record.metrics = {"val/loss_best": record.stats["best_val_loss"]}
+    elif record.status == "ok":
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         results = trainer.test(model, datamodule=data, ckpt_path="best" if best else None, verbose=False)
         record.checkpoint = best

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from archbench.errors import ArchbenchError
 from archbench.grid import array_tasks, check_study, write_study
-from archbench.spec import RunSpec, StudySpec, archbench_executable
+from archbench.spec import RunSpec, StudySpec, TuneSpec, archbench_executable
 
 # Lightning saves an hpc checkpoint and requeues the job when SLURM sends SIGUSR1 before the time limit.
 REQUEUE_SIGNAL = "--signal=SIGUSR1@90"
@@ -62,6 +62,22 @@ def write_array(study: StudySpec, options: argparse.Namespace) -> int:
     ]
     write_and_maybe_submit(lines, script, options.submit)
     print(f"{len(cells)} cells in {tasks} array tasks; when the array has ended: archbench report {out_dir}")
+    return 0
+
+
+def write_tuning(tune: TuneSpec, options: argparse.Namespace) -> int:
+    """An array of ``--workers`` tasks, each a worker of one study in a journal file (safe on shared filesystems)."""
+    if options.workers < 1:
+        raise ArchbenchError(f"--workers must be >= 1, got {options.workers}")
+    if tune.storage is None:
+        tune = replace(tune, storage=f"journal:{(tune.folder / 'tune.journal').resolve()}")
+    script = Path(options.script or tune.folder / "slurm" / "tune.sbatch").resolve()
+    lines = header(
+        options, f"archbench-tune-{tune.name}", script.parent / "%A_%a.out", [f"--array=0-{options.workers - 1}"]
+    )
+    lines += [f"cd {shlex.quote(str(Path.cwd()))}", f"exec {shlex.join([archbench_executable(), *tune.tune_args()])}"]
+    write_and_maybe_submit(lines, script, options.submit)
+    print(f"{options.workers} workers share {tune.trials} trials in {tune.storage_url}")
     return 0
 
 

@@ -22,6 +22,7 @@ import yaml
 from archbench.configs import config_path
 from archbench.errors import ArchbenchError
 
+PRUNERS = ("median", "hyperband", "none")
 MAX_SEED = 2**32 - 1  # numpy's and Lightning's seed range
 # Options of the runner's own parser, beside the model, data and trainer groups (runner.ArchbenchCLI).
 RUNNER_OPTIONS = ("--early_stopping_patience", "--optimizer", "--lr_scheduler", "--print_config", "--resume")
@@ -197,6 +198,45 @@ class RunSpec:
         what["data_fingerprint"] = data_fingerprint
         what["archbench"] = archbench_version()
         return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class TuneSpec:
+    """A tuning budget for one run spec: ``trials`` trials of its architecture on its dataset."""
+
+    run: RunSpec
+    trials: int
+    name: str = "tune"
+    storage: str | None = None
+    sampler_seed: int = 0
+    pruner: str = "median"
+    reports_root: str = "reports"
+
+    def __post_init__(self) -> None:
+        if self.trials < 1:
+            raise ArchbenchError(f"--trials must be >= 1, got {self.trials}")
+        if self.pruner not in PRUNERS:
+            raise ArchbenchError(f"unknown pruner {self.pruner!r}; allowed: {', '.join(PRUNERS)}")
+
+    @property
+    def study_name(self) -> str:
+        return f"{self.run.dataset_label}__{self.run.arch}"
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.reports_root) / self.name
+
+    def tune_args(self) -> list[str]:
+        """The ``archbench tune`` arguments that rebuild this tuning spec."""
+        run = self.run.train_args()
+        options = ["--trials", str(self.trials), "--name", self.name, "--storage", self.storage_url,
+                   "--pruner", self.pruner, "--sampler_seed", str(self.sampler_seed),
+                   "--reports_root", self.reports_root]  # fmt: skip
+        return ["tune", *run[1:], *options]
+
+    @property
+    def storage_url(self) -> str:
+        return self.storage or f"sqlite:///{(self.folder / 'tune.db').resolve()}"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,188 @@
+"""``archbench tune``: one Optuna study per (architecture, dataset), every trial an ordinary archbench run.
+
+A seeded TPE sampler proposes values from ``configs/search/`` (the default space plus the architecture's own);
+optuna_integration's Lightning pruning callback reports ``val/loss`` each epoch to a median (or Hyperband) pruner.
+Trials are scored on the validation split only (``runner.train(evaluate=False)`` never builds the test loader).
+The study lives in storage beside the report (SQLite, or a journal file for workers on a cluster), so a rerun
+continues it and several processes can share it; a file lock around "count, then ask" keeps the number of
+trials at the budget however many workers run.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import yaml
+from optuna.trial import TrialState
+from optuna_integration import PyTorchLightningPruningCallback
+
+from archbench.configs import available, config_path
+from archbench.errors import ArchbenchError
+from archbench.runner import train
+from archbench.spec import TuneSpec
+
+SPACE_KINDS = ("float", "int", "categorical")
+QUIET_TRIAL = ("--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false")
+INTERRUPTED = "interrupted"  # user attr of a trial stopped by Ctrl-C/SIGTERM: it does not count against the budget
+
+
+def search_space(arch: str) -> dict[str, dict[str, Any]]:
+    """The default space with the architecture's own entries over it (``configs/search/``)."""
+    space = yaml.safe_load(config_path("search", "default").read_text()) or {}
+    if arch in available("search"):
+        space.update(yaml.safe_load(config_path("search", arch).read_text()) or {})
+    for name, entry in space.items():
+        if entry.get("type") not in SPACE_KINDS:
+            raise ArchbenchError(f"search space {name}: type {entry.get('type')!r}; allowed: {', '.join(SPACE_KINDS)}")
+    return space
+
+
+def sample(trial: optuna.Trial, space: dict[str, dict[str, Any]]) -> list[str]:
+    """One point of the space as command-line overrides (``--model.lr 0.003 ...``)."""
+    tokens = []
+    for name, entry in space.items():
+        kind = entry["type"]
+        if kind == "categorical":
+            value = trial.suggest_categorical(name, entry["choices"])
+        elif kind == "int":
+            value = trial.suggest_int(name, entry["low"], entry["high"], log=entry.get("log", False))
+        else:
+            value = trial.suggest_float(name, entry["low"], entry["high"], log=entry.get("log", False))
+        tokens += [f"--{name}", str(value)]
+    return tokens
+
+
+def make_storage(url: str) -> optuna.storages.BaseStorage | str:
+    """SQLite (or any database URL) as given; ``journal:<path>`` for a journal file shared on a cluster filesystem."""
+    if url.startswith("journal:"):
+        path = Path(url.removeprefix("journal:"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def lock_path(tune: TuneSpec) -> Path:
+    url = tune.storage_url
+    for prefix in ("journal:", "sqlite:///"):
+        if url.startswith(prefix):
+            return Path(url.removeprefix(prefix) + ".lock")
+    return tune.folder / f"{tune.study_name}.lock"
+
+
+@contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def counted(study: optuna.Study) -> int:
+    """Trials that use up the budget: every trial but those stopped by an interruption."""
+    return sum(1 for t in study.get_trials(deepcopy=False) if not t.user_attrs.get(INTERRUPTED))
+
+
+def open_study(tune: TuneSpec) -> optuna.Study:
+    pruner = {
+        "median": optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1),
+        "hyperband": optuna.pruners.HyperbandPruner(),
+        "none": optuna.pruners.NopPruner(),
+    }[tune.pruner]
+    return optuna.create_study(
+        study_name=tune.study_name,
+        storage=make_storage(tune.storage_url),
+        sampler=optuna.samplers.TPESampler(seed=tune.sampler_seed),
+        pruner=pruner,
+        direction="minimize",
+        load_if_exists=True,
+    )
+
+
+def run_trial(tune: TuneSpec, trial: optuna.Trial, space: dict[str, dict[str, Any]]) -> float:
+    """Train one trial on the training split and score it on validation; raises ``TrialPruned`` when pruned."""
+    spec = replace(
+        tune.run,
+        overrides=(*tune.run.overrides, *sample(trial, space), *QUIET_TRIAL),
+        run_prefix=f"{tune.name}_trial{trial.number}",
+    )
+    pruning = PyTorchLightningPruningCallback(trial, monitor="val/loss")
+    record = train(spec, callbacks=[pruning], evaluate=False, reraise=(optuna.TrialPruned,))
+    trial.set_user_attr("log_dir", record.log_dir)
+    trial.set_user_attr("status", record.status)
+    if record.status != "ok":
+        raise ArchbenchError(f"trial {trial.number} {record.status}: {record.error}")
+    return float(record.metrics["val/loss_best"])
+
+
+def run_tuning(tune: TuneSpec) -> optuna.Study:
+    """Run trials until the study holds ``trials`` of them; a pruned, failed or diverged trial counts and the
+    study goes on. Ctrl-C/SIGTERM marks the running trial interrupted (not counted) and propagates."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = open_study(tune)
+    space = search_space(tune.run.arch)
+    while True:
+        with exclusive(lock_path(tune)):
+            if counted(study) >= tune.trials:
+                return study
+            trial = study.ask()
+        try:
+            value = run_trial(tune, trial, space)
+        except optuna.TrialPruned:
+            study.tell(trial, state=TrialState.PRUNED)
+        except ArchbenchError as error:
+            trial.set_user_attr("error", str(error))
+            study.tell(trial, state=TrialState.FAIL)
+        except BaseException:
+            trial.set_user_attr(INTERRUPTED, True)
+            study.tell(trial, state=TrialState.FAIL)
+            raise
+        else:
+            study.tell(trial, value)
+
+
+def expected_best(scores: list[float], lower_is_better: bool = True) -> list[float]:
+    """Dodge et al. 2019: the expected best score after n = 1..N trials drawn from the N observed ones.
+
+    With the scores sorted from worst to best, v(1) … v(N), E[best of n] = Σ_i v(i)·[(i/N)^n − ((i−1)/N)^n].
+    """
+    ordered = np.sort(np.asarray(scores, dtype=float))
+    if lower_is_better:
+        ordered = ordered[::-1]
+    count = len(ordered)
+    ranks = np.arange(1, count + 1) / count
+    return [float(np.sum(ordered * (ranks**n - (ranks - 1 / count) ** n))) for n in range(1, count + 1)]
+
+
+def best_overrides(study: optuna.Study) -> list[str]:
+    """The best completed trial's values as command-line overrides."""
+    completed = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
+    if not completed:
+        raise ArchbenchError(f"study {study.study_name} has no completed trial; allowed: more trials or a wider space")
+    best = min(completed, key=lambda t: t.value)
+    return [token for name, value in best.params.items() for token in (f"--{name}", str(value))]
+
+
+def run_tune(tune: TuneSpec) -> int:
+    """``archbench tune``: run the budget, then print the best configuration and the command that trains it."""
+    study = run_tuning(tune)
+    states = [t.state for t in study.get_trials(deepcopy=False) if not t.user_attrs.get(INTERRUPTED)]
+    print(
+        f"\n{tune.study_name}: {len(states)} trials ({states.count(TrialState.COMPLETE)} complete, "
+        f"{states.count(TrialState.PRUNED)} pruned, {states.count(TrialState.FAIL)} failed) in {tune.storage_url}"
+    )
+    best = best_overrides(study)
+    print(f"  best val/loss {study.best_value:.6g} with {' '.join(best)}")
+    print(f"  train it over seeds: {replace(tune.run, overrides=(*tune.run.overrides, *best)).rerun_command()}")
+    return 0
