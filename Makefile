@@ -21,6 +21,7 @@ BENCH_ARGS ?=
 PYTEST_ARGS ?=
 STUDY ?=
 TRIALS ?= 20
+TUNE ?=
 
 TRAIN_FLAGS = --arch $(ARCH) --seed $(SEED) --trainer $(TRAINER) $(if $(DATA),--data $(DATA)) \
 	$(if $(MAX_EPOCHS),--max_epochs $(MAX_EPOCHS)) $(if $(ACCELERATOR),--accelerator $(ACCELERATOR)) \
@@ -42,10 +43,10 @@ $(STAMP): pyproject.toml
 train: $(STAMP) ## train ARCH (lstm) on DATA; also SEED, MAX_EPOCHS, TRAINER, ACCELERATOR, DEVICES, ARGS
 	$(BIN)/archbench train $(TRAIN_FLAGS) $(ARGS)
 
-compare: $(STAMP) ## run STUDY (configs/study/, default: default); ARCHS, DATASETS, SEEDS, MAX_EPOCHS, NAME override it
+compare: $(STAMP) ## run STUDY (configs/study/, default: default); ARCHS, DATASETS, SEEDS, MAX_EPOCHS, NAME override; TUNE=1 tunes first
 	$(BIN)/archbench compare $(if $(STUDY),--study $(STUDY)) $(if $(NAME),--name $(NAME)) $(if $(ARCHS),--archs $(ARCHS)) \
 		$(if $(DATASETS),--data $(DATASETS)) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(MAX_EPOCHS),--max_epochs $(MAX_EPOCHS)) \
-		--jobs $(JOBS) $(ARGS)
+		--jobs $(JOBS) $(if $(TUNE),--tune) $(ARGS)
 
 tune: $(STAMP) ## Optuna study of ARCH on DATA: TRIALS trials (default 20), validation split only; also MAX_EPOCHS, ARGS
 	$(BIN)/archbench tune --arch $(ARCH) $(if $(DATA),--data $(DATA)) --trials $(TRIALS) \

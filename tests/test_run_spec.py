@@ -207,7 +207,7 @@ def test_cell_overrides_reach_only_their_cells_and_data_options_stay_per_dataset
     study_file.write_text(
         "archs: [gru]\ndatasets: [adding]\nseeds: 1\ncell_overrides:\n  adding/gru: [--data.seq_len, '9']\n"
     )
-    with pytest.raises(ArchbenchError, match="sets a data option"):
+    with pytest.raises(ArchbenchError, match="sets --data.seq_len"):
         build_study(str(study_file), {}, [])
     study_file.write_text("archs: [gru]\ndatasets: [adding]\nseeds: 1\ncell_overrides:\n  wine/*: []\n")
     with pytest.raises(ArchbenchError, match="names no cell of this study"):

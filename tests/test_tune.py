@@ -12,11 +12,13 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
+import yaml
 from optuna.trial import TrialState
 
 from archbench.data.base import ArchDataModule
+from archbench.report.tuning import expected_best, expected_best_band
 from archbench.spec import RunSpec, TuneSpec
-from archbench.tune import expected_best, run_tuning
+from archbench.tune import run_tuning
 
 REPO = Path(__file__).parents[1]
 SMALL = ("--data.num_samples", "300", "--trainer.limit_val_batches", "2")
@@ -40,6 +42,9 @@ def test_expected_best_matches_brute_force_over_every_draw():
         assert expected_best(scores)[n - 1] == pytest.approx(brute)
         assert expected_best(scores, lower_is_better=False)[n - 1] == pytest.approx(
             np.mean([max(d) for d in itertools.product(scores, repeat=n)])
+        )
+        assert expected_best_band(scores)[n - 1][1] == pytest.approx(
+            np.std([min(d) for d in itertools.product(scores, repeat=n)])
         )
 
 
@@ -100,3 +105,29 @@ def test_two_worker_processes_share_one_study_without_running_a_trial_twice(tmp_
     trials = study.get_trials()
     assert sorted(t.number for t in trials) == [0, 1, 2, 3, 4], "the budget is the study's, not each worker's"
     assert len({t.user_attrs["log_dir"] for t in trials}) == 5, "two workers trained the same trial"
+
+
+@pytest.mark.slow
+def test_a_tuned_study_gives_every_architecture_the_same_budget_then_compares_the_best(tmp_path):
+    from archbench.cli import main
+
+    study_file = tmp_path / "tiny.yaml"
+    study_file.write_text(
+        "archs: [linear, mlp]\ndatasets: [house_prices]\nseeds: 2\nbaselines: []\nmax_epochs: 2\n"
+        "overrides: [--data.num_samples, '300', --trainer.limit_val_batches, '2']\n"
+        "tune: {trials: 3, pruner: none}\n"
+    )
+    reports, logs = tmp_path / "reports", tmp_path / "logs"
+    code = main(
+        ["compare", "--study", str(study_file), "--tune", "--reports_root", str(reports), "--log_root", str(logs)]
+    )
+    assert code == 0
+    storage = f"sqlite:///{(reports / 'tiny' / 'tune.db').resolve()}"
+    counts = {s.study_name: s.n_trials for s in optuna.get_all_study_summaries(storage)}
+    assert counts == {"house_prices__linear": 3, "house_prices__mlp": 3}
+    tuned = reports / "tiny_tuned"
+    assert (tuned / "results.csv").is_file() and (tuned / "tuning_house_prices.png").is_file()
+    tuning = (tuned / "tuning.md").read_text()
+    assert "3 trials per architecture and dataset" in tuning and "--model.lr" in tuning
+    mlp_settings = yaml.safe_load((tuned / "study.yaml").read_text())["cell_overrides"]["house_prices/mlp"]
+    assert "--model.lr" in mlp_settings

@@ -136,6 +136,7 @@ def top_parser() -> OneLineParser:
     compare.add_argument("--task", type=int, help="run only this array task's cells (SLURM), no report")
     compare.add_argument("--cells_per_task", type=int, default=1, help="cells per array task (with --task)")
     add_margin_option(compare)
+    compare.add_argument("--tune", action="store_true", help="first tune every architecture with the study's budget")
     add_configs_option(compare)
     tune = commands.add_parser("tune", help="an Optuna study of one architecture on one dataset (validation only)")
     add_run_options(tune)
@@ -325,7 +326,7 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
         if options.cells_per_task < 1:
             raise ArchbenchError(f"--cells_per_task must be >= 1, got {options.cells_per_task}")
         task = None if options.task is None else (options.task, options.cells_per_task)
-        return run_compare(study_spec(options, extra), options.jobs, task, options.margin)
+        return run_compare(study_spec(options, extra), options.jobs, task, options.margin, options.tune)
     from archbench import slurm
 
     if options.slurm_command == "compare":

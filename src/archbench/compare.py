@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
 
 from archbench.configs import config_path
 from archbench.errors import ArchbenchError
-from archbench.grid import STUDY_FILE, GridInterrupted, finished_records, run_array_task, run_grid, usable_cpus
+from archbench.grid import (
+    STUDY_FILE,
+    GridInterrupted,
+    check_study,
+    finished_records,
+    run_array_task,
+    run_grid,
+    usable_cpus,
+)
 from archbench.results import write_results
-from archbench.spec import StudySpec
+from archbench.spec import Cell, StudySpec, TuneSpec
 
 
 def reference_file(out_dir: Path) -> Path | None:
@@ -42,10 +51,50 @@ def print_verdicts(report_md: Path) -> None:
     print(f"\nreport: {report_md}  (and report.html, results.csv, PNGs beside it)")
 
 
+def tuned_study(study: StudySpec) -> StudySpec:
+    """Give every architecture on every dataset the study's tuning budget (validation only, on the first seed), then
+    return the study with each architecture's best settings as its cell overrides, named ``<name>_tuned``."""
+    from archbench.report.tuning import write_tuning_report
+    from archbench.tune import best_overrides, completed_scores, run_tuning
+
+    if not study.tune:
+        raise ArchbenchError(
+            f"study {study.name!r} has no tune settings; allowed: a study file with tune: {{trials: N}}"
+        )
+    check_study(study)
+    settings = {"trials": int(study.tune["trials"]), "pruner": study.tune.get("pruner", "median"),
+                "sampler_seed": int(study.tune.get("sampler_seed", 0))}  # fmt: skip
+    overrides = {k: list(v) for k, v in study.cell_overrides.items()}
+    scores: dict[str, dict[str, list[float]]] = {}
+    chosen: dict[str, dict[str, str]] = {}
+    for dataset in study.datasets:
+        for arch in study.archs:
+            run = study.run_spec(Cell(dataset, arch, study.seeds[0]))
+            optuna_study = run_tuning(TuneSpec(run=run, name=study.name, reports_root=study.reports_root, **settings))
+            best = best_overrides(optuna_study)
+            overrides.setdefault(f"{dataset}/{arch}", []).extend(best)
+            scores.setdefault(dataset, {})[arch] = completed_scores(optuna_study)
+            chosen.setdefault(dataset, {})[arch] = " ".join(best)
+    tuned = replace(study, name=f"{study.name}_tuned", cell_overrides=overrides, tune=None)
+    tuned.out_dir.mkdir(parents=True, exist_ok=True)
+    budget = (f"{settings['trials']} trials per architecture and dataset ({settings['pruner']} pruner, TPE seed "
+              f"{settings['sampler_seed']}), scored on the validation split of seed {study.seeds[0]}")  # fmt: skip
+    print(f"tuning: {write_tuning_report(tuned.out_dir, budget, scores, chosen)}")
+    return tuned
+
+
 def run_compare(
-    study: StudySpec, jobs: int | str = 1, task: tuple[int, int] | None = None, margin: float | None = None
+    study: StudySpec,
+    jobs: int | str = 1,
+    task: tuple[int, int] | None = None,
+    margin: float | None = None,
+    tune: bool = False,
 ) -> int:
-    """Run the study (or one array task's cells of it), report, and exit 0 only when every cell ended ok."""
+    """Run the study (or one array task's cells of it), report, and exit 0 only when every cell ended ok.
+
+    ``tune``: first give every architecture the study's tuning budget, then compare the tuned settings."""
+    if tune:
+        study = tuned_study(study)
     workers = usable_cpus() if jobs == "auto" else int(jobs)
     if workers < 1:
         raise ArchbenchError(f"--jobs must be >= 1 or auto, got {jobs}")

@@ -23,6 +23,7 @@ from archbench.configs import config_path
 from archbench.errors import ArchbenchError
 
 PRUNERS = ("median", "hyperband", "none")
+TUNE_KEYS = {"trials", "pruner", "sampler_seed"}
 MAX_SEED = 2**32 - 1  # numpy's and Lightning's seed range
 # Options of the runner's own parser, beside the model, data and trainer groups (runner.ArchbenchCLI).
 RUNNER_OPTIONS = ("--early_stopping_patience", "--optimizer", "--lr_scheduler", "--print_config", "--resume")
@@ -275,22 +276,29 @@ class StudySpec:
     overrides: list[str] = field(default_factory=list)
     cell_overrides: dict[str, list[str]] = field(default_factory=dict)
     reference: str | None = None
+    tune: dict[str, Any] | None = None  # {trials: N, pruner: median, sampler_seed: 0}: the same budget for every arch
     log_root: str = "lightning_logs"
     reports_root: str = "reports"
 
     def __post_init__(self) -> None:
         for key, tokens in self.cell_overrides.items():
             dataset, _, arch = key.partition("/")
-            if arch != "*" and any(k.startswith("--data") for k, _ in option_pairs(tokens)):
+            data_keys = [k for k, _ in option_pairs(tokens) if k.startswith("--data") and not k.endswith(".batch_size")]
+            if arch != "*" and data_keys:
                 raise ArchbenchError(
-                    f"cell_overrides {key!r} sets a data option; allowed: data options under '<dataset>/*', so every "
-                    "architecture and baseline of a dataset sees the same data"
+                    f"cell_overrides {key!r} sets {data_keys[0]}; allowed: data options under '<dataset>/*' "
+                    "(batch_size excepted), so every architecture and baseline of a dataset sees the same data"
                 )
             if dataset not in (*self.datasets, "*") or arch not in (*self.archs, "*"):
                 raise ArchbenchError(
                     f"cell_overrides key {key!r} names no cell of this study; allowed: <dataset>/<arch>, "
                     "<dataset>/* or */<arch> with the study's datasets and archs"
                 )
+        unknown_tune = sorted(set(self.tune or {}) - TUNE_KEYS)
+        if unknown_tune or (self.tune is not None and int(self.tune.get("trials", 0)) < 1):
+            raise ArchbenchError(
+                f"study tune settings {self.tune}: allowed: trials (>= 1), {', '.join(sorted(TUNE_KEYS - {'trials'}))}"
+            )
         if not self.seeds:
             raise ArchbenchError("a study needs at least one seed; allowed: --seeds N with N >= 1")
         for seed in self.seeds:

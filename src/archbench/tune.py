@@ -17,7 +17,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import optuna
 import yaml
 from optuna.trial import TrialState
@@ -152,17 +151,8 @@ def run_tuning(tune: TuneSpec) -> optuna.Study:
             study.tell(trial, value)
 
 
-def expected_best(scores: list[float], lower_is_better: bool = True) -> list[float]:
-    """Dodge et al. 2019: the expected best score after n = 1..N trials drawn from the N observed ones.
-
-    With the scores sorted from worst to best, v(1) … v(N), E[best of n] = Σ_i v(i)·[(i/N)^n − ((i−1)/N)^n].
-    """
-    ordered = np.sort(np.asarray(scores, dtype=float))
-    if lower_is_better:
-        ordered = ordered[::-1]
-    count = len(ordered)
-    ranks = np.arange(1, count + 1) / count
-    return [float(np.sum(ordered * (ranks**n - (ranks - 1 / count) ** n))) for n in range(1, count + 1)]
+def completed_scores(study: optuna.Study) -> list[float]:
+    return [float(t.value) for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
 
 
 def best_overrides(study: optuna.Study) -> list[str]:
