@@ -84,3 +84,23 @@ def test_srun_ddp_job_runs_with_world_size_two(tmp_path, capsys):
     record = json.loads(next((tmp_path / "logs").rglob("run.json")).read_text())
     assert record["status"] == "ok" and record["world_size"] == 2
     assert Path(record["log_dir"]).name.startswith("slurm_")
+
+
+@needs_slurm
+def test_an_sbatch_array_of_two_tuning_workers_shares_one_budget(tmp_path, capsys):
+    import optuna
+
+    journal = tmp_path / "study.journal"
+    args = ["--arch", "linear", "--data", "house_prices", "--trainer", "cpu", "--max_epochs", "2", "--trials", "4",
+            "--pruner", "none", "--storage", f"journal:{journal}", "--data.num_samples", "300",
+            "--log_root", str(tmp_path / "logs"), "--reports_root", str(tmp_path / "reports")]  # fmt: skip
+    script = tmp_path / "tune.sbatch"
+    assert main(["slurm", "tune", *args, "--workers", "2", "--script", str(script), "--submit"]) == 0
+    assert "#SBATCH --array=0-1" in script.read_text().splitlines()
+    wait_for_job(submitted_job(capsys), timeout=600)
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
+    trials = optuna.load_study(study_name="house_prices__linear", storage=storage).get_trials()
+    outputs = [p.read_text()[-800:] for p in tmp_path.glob("*.out")]
+    assert sorted(t.number for t in trials) == [0, 1, 2, 3], outputs
+    assert {t.state.name for t in trials} == {"COMPLETE"}, outputs
+    assert len({t.user_attrs["log_dir"] for t in trials}) == 4
