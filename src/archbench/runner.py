@@ -20,7 +20,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 
 from archbench.build import check_overrides, cpu_count, data_fingerprint, first_line, unwrap
-from archbench.callbacks import RunStatsCallback, count_parameters, peak_memory_mb
+from archbench.callbacks import RunStatsCallback, count_parameters, peak_memory_mb, reset_peak_memory
 from archbench.data.base import ArchDataModule
 from archbench.errors import ArchbenchError, DivergedError
 from archbench.models.base import ArchModule
@@ -192,6 +192,7 @@ def train(spec: RunSpec) -> RunRecord:
     training is recorded in the run record instead of raised.
     """
     check_overrides(spec)
+    reset_peak_memory()  # the run's own peak, data loading included, not the process's lifetime peak
     cli = build_cli(spec.lightning_args())
     trainer, model = cli.trainer, cli.model
     warn_about_oversubscription(cli)
@@ -251,16 +252,28 @@ def finish(cli: ArchbenchCLI, record: RunRecord) -> None:
 
 
 def inference_latency_us(model: L.LightningModule, data: ArchDataModule) -> float:
-    """Microseconds per sample for a forward pass over the whole test split, in inference mode."""
+    """Microseconds per sample for a forward pass over the whole test split, in inference mode.
+
+    A warm-up pass at the same shape comes first (allocations and kernel choices depend on the shape), and the
+    device is synchronised before the clock starts and before it stops, so queued work is neither counted nor missed.
+    """
     x = data.prepared.x["test"].to(model.device)
     model.eval()
     with torch.inference_mode():
-        model(x[:2])  # warm-up: first-call allocation and kernel selection
+        model(x)
+        synchronize(x.device)
         start = time.perf_counter()
         model(x)
-        if x.is_cuda:
-            torch.cuda.synchronize()
+        synchronize(x.device)
     return (time.perf_counter() - start) / len(x) * 1e6
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the work queued on an accelerator; CPU work is already done."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
 
 
 def log_final_hparams(trainer: L.Trainer, model: ArchModule, record: RunRecord) -> None:
