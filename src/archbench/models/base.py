@@ -36,6 +36,16 @@ def task_metrics(task: str, num_classes: int) -> MetricCollection:
     )
 
 
+class Float32Linear(nn.Linear):
+    """An ``nn.Linear`` that runs in its weights' precision (float32) under mixed precision: a bf16 output keeps about
+    3 significant digits, which the un-scaling of regression targets multiplies into the original units. Same weights
+    and state dict as ``nn.Linear``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(x.device.type, enabled=False):
+            return super().forward(x.to(self.weight.dtype))
+
+
 def count_trainable(network: Network) -> int:
     """Trainable parameters of a module or of a tuple of modules."""
     modules = network if isinstance(network, tuple) else (network,)
@@ -67,6 +77,8 @@ class ArchModule(L.LightningModule):
     The data-derived arguments (task, input_size, seq_len, output_size, target statistics, target_steps)
     are linked in by the CLI from the DataModule. Regression is trained on standardized targets; metrics
     are computed after undoing the scaling, so they are in the data's original units.
+
+    The head (``Float32Linear``), the loss, the un-scaling and the metrics run in float32 under mixed precision.
 
     ``target_steps`` > 0 asks for a prediction at each of the last ``target_steps`` steps, (B, T, C), instead
     of one per sample, (B, C); loss and metrics then run over every predicted position.
@@ -218,7 +230,7 @@ class ArchModule(L.LightningModule):
 
     def _shared_step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
         x, y = batch
-        output = self(x)
+        output = self(x).float()  # a head outside float32 (a user's model) is cast before loss and un-scaling
         loss = self.loss(output, y)
         mean_loss = self.mean_loss[f"{stage}_loss"]
         # The batch mean once per sample weights samples equally ("disable" also ignores a `weight` argument).
