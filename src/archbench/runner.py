@@ -42,7 +42,9 @@ os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
 
 PROGRESS_REFRESH_STEPS = 20
 FOLDER_MARKERS = {LOCK_NAME, FINGERPRINT_NAME}  # what a claimed folder holds before its run writes anything
-LINKED_FROM_DATA = ("task", "input_size", "seq_len", "output_size", "target_steps", "target_mean", "target_std")
+LINKED_FROM_DATA = (
+    "task", "input_size", "seq_len", "output_size", "target_steps", "target_mean", "target_std", "target_names",
+)  # fmt: skip
 
 
 class ArchbenchCLI(LightningCLI):
@@ -280,7 +282,7 @@ def log_final_hparams(trainer: L.Trainer, model: ArchModule, record: RunRecord) 
     """Write hparams with the final metrics so TensorBoard's HPARAMS tab can compare runs."""
     metrics = {k: v for k, v in record.metrics.items() if k.startswith("test/")}
     metrics["model/params"] = float(record.params or 0)
-    hparams = {k: v for k, v in model.hparams.items() if k not in ("target_mean", "target_std")}
+    hparams = {k: v for k, v in model.hparams.items() if k not in ("target_mean", "target_std", "target_names")}
     hparams.update(arch=record.arch, dataset=record.dataset, seed=record.seed, status=record.status)
     for logger in trainer.loggers:
         if isinstance(logger, TensorBoardLogger):

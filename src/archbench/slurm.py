@@ -49,8 +49,7 @@ def write_and_maybe_submit(lines: list[str], script: Path, submit: bool) -> Path
 
 def write_array(study: StudySpec, options: argparse.Namespace) -> int:
     """One array task per study cell; each task reads its cell from SLURM_ARRAY_TASK_ID."""
-    check_study(study)
-    cells = study.cells()
+    cells = check_study(study)
     out_dir = study.out_dir.resolve()
     script = Path(options.script or out_dir / "slurm" / "array.sbatch").resolve()
     lines = header(options, f"archbench-{study.name}", script.parent / "%A_%a.out", [f"--array=0-{len(cells) - 1}"])
