@@ -137,7 +137,10 @@ def test_gpu_profile_without_a_gpu_is_a_one_line_error(capsys, tmp_path):
     [
         (["--archs", "linear,cnn"], f"unknown ARCH 'cnn'; allowed: {ARCHS}"),
         (["--data", "imagenet"], "unknown DATA 'imagenet'"),
-        (["--baselines", "sk_svm"], "unknown baseline 'sk_svm'; allowed: sk_linear, sk_mlp, sk_hgb"),
+        (
+            ["--baselines", "sk_svm"],
+            "unknown baseline 'sk_svm'; allowed: sk_linear, sk_mlp, sk_hgb, persistence, seasonal_naive",
+        ),
         (["--seeds", "0"], "--seeds must be >= 1, got 0"),
     ],
 )

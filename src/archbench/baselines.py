@@ -1,4 +1,5 @@
-"""scikit-learn baselines on the identical splits and scaling that the neural models see."""
+"""Baselines on the identical splits, windows and scaling that the neural models see: scikit-learn models for any
+dataset, and the persistence and seasonal-naive forecasts for forecasting datasets."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from sklearn.multioutput import MultiOutputRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from archbench.data.base import ArchDataModule
-from archbench.models.base import task_metrics
+from archbench.data.sequence import SeriesDataModule
+from archbench.errors import ArchbenchError
+from archbench.models.base import metric_values, task_metrics
 from archbench.record import RunRecord
 
-BASELINES: dict[str, tuple[Callable[[int], BaseEstimator], Callable[[int], BaseEstimator]]] = {
+SKLEARN: dict[str, tuple[Callable[[int], BaseEstimator], Callable[[int], BaseEstimator]]] = {
     # name: (regressor, classifier), each built from the run's seed
     "sk_linear": (lambda seed: LinearRegression(), lambda seed: LogisticRegression(max_iter=2000)),
     "sk_mlp": (
@@ -29,6 +32,19 @@ BASELINES: dict[str, tuple[Callable[[int], BaseEstimator], Callable[[int], BaseE
         lambda seed: HistGradientBoostingClassifier(random_state=seed),
     ),
 }
+# Forecasts in original units, (N, horizon · C), from the test windows alone: nothing is fitted.
+FORECASTS: dict[str, Callable[[SeriesDataModule], torch.Tensor | None]] = {
+    "persistence": lambda data: data.persistence_forecast("test"),
+    "seasonal_naive": lambda data: data.seasonal_naive_forecast("test"),
+}
+BASELINES = (*SKLEARN, *FORECASTS)  # every name a study may list
+
+
+def applies(name: str, data: ArchDataModule) -> bool:
+    """Whether a baseline can run on this data: a forecast needs a series (and seasonal-naive a season length)."""
+    if name not in FORECASTS:
+        return True
+    return isinstance(data, SeriesDataModule) and FORECASTS[name](data) is not None
 
 
 def parameter_count(model: BaseEstimator) -> int:
@@ -43,27 +59,21 @@ def parameter_count(model: BaseEstimator) -> int:
 
 
 def run_baseline(name: str, data: ArchDataModule, dataset: str, seed: int) -> RunRecord:
-    """Fit one baseline on the training split and score the test split with the models' torchmetrics."""
-    x = {stage: t.flatten(1).numpy() for stage, t in data.prepared.x.items()}
-    y = {stage: t.numpy() for stage, t in data.prepared.y.items()}
-    regression = data.task == "regression"
-    model = BASELINES[name][0 if regression else 1](seed)
-    started = time.perf_counter()
-    single_target = regression and y["train"].shape[1] == 1
-    model.fit(x["train"], y["train"][:, 0] if single_target and not hasattr(model, "estimator") else y["train"])
-    train_time = time.perf_counter() - started
-    started = time.perf_counter()
-    if regression:
-        predicted = torch.as_tensor(model.predict(x["test"]), dtype=torch.float32).reshape(len(x["test"]), -1)
-        std, mean = torch.tensor(data.target_std), torch.tensor(data.target_mean)
-        preds, target = (predicted * std + mean).flatten(), (data.prepared.y["test"] * std + mean).flatten()
+    """Score one baseline on the test split with the models' torchmetrics, per target column and their mean."""
+    if name in FORECASTS:
+        started = time.perf_counter()
+        preds, params, train_time = forecast(name, data), 0, 0.0
+        predict_time = time.perf_counter() - started
     else:
-        proba = np.zeros((len(x["test"]), data.output_size), dtype=np.float32)
-        proba[:, model.classes_] = model.predict_proba(x["test"])
-        preds, target = torch.as_tensor(proba), data.prepared.y["test"]
-    latency_us = (time.perf_counter() - started) / len(x["test"]) * 1e6
-    metrics = task_metrics(data.task, data.output_size)
-    metrics.update(preds, target)
+        preds, params, train_time, predict_time = fit_and_predict(name, data, seed)
+    latency_us = predict_time / len(data.prepared.x["test"]) * 1e6
+    columns = data.target_names
+    metrics = task_metrics(data.task, data.output_size, data.target_std[: len(columns)])
+    if data.task == "regression":
+        target = data.targets("test").double().reshape(-1, len(columns))
+        metrics.update(preds.double().reshape(-1, len(columns)), target)
+    else:
+        metrics.update(preds, data.prepared.y["test"])
     return RunRecord(
         dataset=dataset,
         arch=name,
@@ -72,8 +82,37 @@ def run_baseline(name: str, data: ArchDataModule, dataset: str, seed: int) -> Ru
         log_dir="",
         command="",
         kind="baseline",
-        metrics={f"test/{k}": float(v) for k, v in metrics.compute().items()},
-        params=parameter_count(model),
+        metrics={f"test/{k}": float(v) for k, v in metric_values(metrics, columns).items()},
+        params=params,
         latency_us=latency_us,
         stats={"train_time_s": train_time},
     )
+
+
+def forecast(name: str, data: ArchDataModule) -> torch.Tensor:
+    if not applies(name, data):
+        needs = "a season length (--data.season_length)" if isinstance(data, SeriesDataModule) else "a series"
+        raise ArchbenchError(f"baseline {name!r} needs {needs}; {data.name} has none")
+    return FORECASTS[name](data)
+
+
+def fit_and_predict(name: str, data: ArchDataModule, seed: int) -> tuple[torch.Tensor, int, float, float]:
+    """A scikit-learn baseline's test predictions (original units, or class probabilities), its size, and the
+    seconds spent fitting and predicting."""
+    x = {stage: t.flatten(1).numpy() for stage, t in data.prepared.x.items()}
+    y = {stage: t.numpy() for stage, t in data.prepared.y.items()}
+    regression = data.task == "regression"
+    model = SKLEARN[name][0 if regression else 1](seed)
+    started = time.perf_counter()
+    single_target = regression and y["train"].shape[1] == 1
+    model.fit(x["train"], y["train"][:, 0] if single_target and not hasattr(model, "estimator") else y["train"])
+    train_time = time.perf_counter() - started
+    started = time.perf_counter()
+    if regression:
+        predicted = torch.as_tensor(model.predict(x["test"]), dtype=torch.float32).reshape(len(x["test"]), -1)
+        preds = predicted * torch.tensor(data.target_std) + torch.tensor(data.target_mean)
+    else:
+        proba = np.zeros((len(x["test"]), data.output_size), dtype=np.float32)
+        proba[:, model.classes_] = model.predict_proba(x["test"])
+        preds = torch.as_tensor(proba)
+    return preds, parameter_count(model), train_time, time.perf_counter() - started

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import resource
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -19,11 +21,28 @@ def count_parameters(module: torch.nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
+def reset_peak_memory() -> None:
+    """Start a run's CPU memory measurement: reset this process's resident-memory high-water mark (Linux).
+
+    Writing "5" to /proc/self/clear_refs sets VmHWM to the current resident size, so an earlier, larger run in
+    the same process (a grid's cells) does not count towards this one. Elsewhere nothing is reset.
+    """
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
 def peak_memory_mb(device: torch.device) -> float:
-    """Peak GPU memory allocated on ``device``, or this process's peak resident memory on CPU."""
+    """Peak GPU memory allocated on ``device`` since fit start, or on CPU the peak resident memory (RSS) of this
+    process since ``reset_peak_memory``: /proc/self/status's VmHWM, which includes the memory the process already
+    held (Python, torch, the data). Without /proc it is the process's lifetime peak (``ru_maxrss``)."""
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(kib) / 1024
 
 
 class RunStatsCallback(L.Callback):

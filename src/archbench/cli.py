@@ -285,8 +285,27 @@ def print_summary(record) -> None:  # noqa: ANN001 - record.RunRecord
         print(f"  naive baseline {name:<22} {value:.6g}")
     for name, value in sorted(record.metrics.items()):
         print(f"  {record.arch:<14} {name:<22} {value:.6g}")
+    for line in forecast_comparisons(record.arch, record.metrics, record.baseline):
+        print(f"  {line}")
     print(f"  logs: {record.log_dir}   (make tensorboard)")
     print(f"  rerun: {record.command}")
+
+
+def forecast_comparisons(arch: str, metrics: dict[str, float], baseline: dict[str, float]) -> list[str]:
+    """Plain sentences: how many times better or worse the model's test errors are than the naive forecasts'."""
+    lines = []
+    for forecast, label in (("persistence", "persistence"), ("seasonal_naive", "seasonal-naive")):
+        for metric in ("test/mse", "test/mae"):
+            model, naive = metrics.get(metric), baseline.get(f"{metric}_{forecast}")
+            if model is None or naive is None:
+                continue
+            if model > naive:
+                ratio = f"{model / naive:.3g}×" if naive > 0 else "infinitely"
+                lines.append(f"{arch} is {ratio} worse than the {label} forecast on {metric}")
+            else:
+                ratio = f"{naive / model:.3g}×" if model > 0 else "infinitely"
+                lines.append(f"{arch} is {ratio} better than the {label} forecast on {metric}")
+    return lines
 
 
 def train_one(spec: RunSpec) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from archbench.baselines import BASELINES, run_baseline
+from archbench.baselines import BASELINES, applies, run_baseline
 from archbench.build import build_datamodule, check_overrides, cpu_count, data_fingerprint, resolved_data_config
 from archbench.errors import ArchbenchError
 from archbench.record import RunRecord, write_atomic
@@ -46,17 +47,31 @@ class GridInterrupted(Exception):
 
 
 def check_study(study: StudySpec) -> list[Cell]:
-    """Every cell of the study, after one clear error for anything wrong, before anything runs or is written."""
+    """Every cell of the study that applies, after one clear error for anything wrong, before anything runs or is
+    written. A forecast baseline is left out (with a note) on a dataset that is not a series to forecast."""
     unknown = [b for b in study.baselines if b not in BASELINES]
     if unknown:
         raise ArchbenchError(f"unknown baseline {unknown[0]!r}; allowed: {', '.join(BASELINES)}")
     cells = study.cells()
+    skipped: set[tuple[str, str]] = set()
     for dataset in study.datasets:
         first = [c for c in cells if c.dataset == dataset]
         for cell in first[: len(study.archs) + len(study.baselines)]:
             check_overrides(study.run_spec(cell))
-        build_datamodule(study.run_spec(first[0])).prepared  # noqa: B018 - a bad file or window fails here, once
-    return cells
+        data = build_datamodule(study.run_spec(first[0]))
+        data.prepared  # noqa: B018 - a bad file or window fails here, once
+        for baseline in study.baselines:
+            if not applies(baseline, data):
+                skipped.add((dataset, baseline))
+                note = f"archbench: baseline {baseline} left out on {dataset}: {inapplicable(baseline)}"
+                print(note, file=sys.stderr)
+    return [c for c in cells if not (c.is_baseline and (c.dataset, c.arch) in skipped)]
+
+
+def inapplicable(baseline: str) -> str:
+    if baseline == "seasonal_naive":
+        return "it needs a series with --data.season_length"
+    return "it forecasts a series, and this dataset is not one"
 
 
 def write_study(study: StudySpec) -> Path:
@@ -187,14 +202,14 @@ def run_in_parallel(study, todo, identities, done, bar, jobs: int) -> None:  # n
     pool.shutdown(wait=True)
 
 
-def array_tasks(study: StudySpec, cells_per_task: int) -> int:
-    return -(-len(study.cells()) // cells_per_task)
+def array_tasks(cells: list[Cell], cells_per_task: int) -> int:
+    return -(-len(cells) // cells_per_task)
 
 
 def run_array_task(study: StudySpec, task: int, cells_per_task: int) -> list[RunRecord]:
     """Run array task ``task``: cells ``task*n .. task*n+n-1`` in this one process, each stored as it ends."""
-    cells = study.cells()
-    last = array_tasks(study, cells_per_task) - 1
+    cells = check_study(study)
+    last = array_tasks(cells, cells_per_task) - 1
     if not 0 <= task <= last:
         raise ArchbenchError(f"--task {task} is out of range; allowed: 0..{last}")
     records = []

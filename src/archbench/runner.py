@@ -21,7 +21,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 
 from archbench.build import check_overrides, cpu_count, data_fingerprint, first_line, unwrap
-from archbench.callbacks import RunStatsCallback, count_parameters, peak_memory_mb
+from archbench.callbacks import RunStatsCallback, count_parameters, peak_memory_mb, reset_peak_memory
 from archbench.data.base import ArchDataModule
 from archbench.errors import ArchbenchError, DivergedError
 from archbench.models.base import ArchModule
@@ -43,7 +43,9 @@ os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
 
 PROGRESS_REFRESH_STEPS = 20
 FOLDER_MARKERS = {LOCK_NAME, FINGERPRINT_NAME}  # what a claimed folder holds before its run writes anything
-LINKED_FROM_DATA = ("task", "input_size", "seq_len", "output_size", "target_steps", "target_mean", "target_std")
+LINKED_FROM_DATA = (
+    "task", "input_size", "seq_len", "output_size", "target_steps", "target_mean", "target_std", "target_names",
+)  # fmt: skip
 
 
 class ArchbenchCLI(LightningCLI):
@@ -203,6 +205,7 @@ def train(
     holds the best validation loss (``val/loss_best``), which is all a tuning trial may look at.
     """
     check_overrides(spec)
+    reset_peak_memory()  # the run's own peak, data loading included, not the process's lifetime peak
     cli = build_cli(spec.lightning_args(), callbacks)
     trainer, model = cli.trainer, cli.model
     warn_about_oversubscription(cli)
@@ -266,23 +269,35 @@ def finish(cli: ArchbenchCLI, record: RunRecord, evaluate: bool = True) -> None:
 
 
 def inference_latency_us(model: L.LightningModule, data: ArchDataModule) -> float:
-    """Microseconds per sample for a forward pass over the whole test split, in inference mode."""
+    """Microseconds per sample for a forward pass over the whole test split, in inference mode.
+
+    A warm-up pass at the same shape comes first (allocations and kernel choices depend on the shape), and the
+    device is synchronised before the clock starts and before it stops, so queued work is neither counted nor missed.
+    """
     x = data.prepared.x["test"].to(model.device)
     model.eval()
     with torch.inference_mode():
-        model(x[:2])  # warm-up: first-call allocation and kernel selection
+        model(x)
+        synchronize(x.device)
         start = time.perf_counter()
         model(x)
-        if x.is_cuda:
-            torch.cuda.synchronize()
+        synchronize(x.device)
     return (time.perf_counter() - start) / len(x) * 1e6
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the work queued on an accelerator; CPU work is already done."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
 
 
 def log_final_hparams(trainer: L.Trainer, model: ArchModule, record: RunRecord) -> None:
     """Write hparams with the final metrics so TensorBoard's HPARAMS tab can compare runs."""
     metrics = {k: v for k, v in record.metrics.items() if k.startswith("test/")}
     metrics["model/params"] = float(record.params or 0)
-    hparams = {k: v for k, v in model.hparams.items() if k not in ("target_mean", "target_std")}
+    hparams = {k: v for k, v in model.hparams.items() if k not in ("target_mean", "target_std", "target_names")}
     hparams.update(arch=record.arch, dataset=record.dataset, seed=record.seed, status=record.status)
     for logger in trainer.loggers:
         if isinstance(logger, TensorBoardLogger):

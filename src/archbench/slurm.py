@@ -49,9 +49,8 @@ def write_and_maybe_submit(lines: list[str], script: Path, submit: bool) -> Path
 
 def write_array(study: StudySpec, options: argparse.Namespace) -> int:
     """An array over the study's cells, ``cells_per_task`` per task; each task reads SLURM_ARRAY_TASK_ID."""
-    check_study(study)
-    cells = study.cells()
-    tasks = array_tasks(study, options.cells_per_task)
+    cells = check_study(study)
+    tasks = array_tasks(cells, options.cells_per_task)
     out_dir = study.out_dir.resolve()
     script = Path(options.script or out_dir / "slurm" / "array.sbatch").resolve()
     lines = header(options, f"archbench-{study.name}", script.parent / "%A_%a.out", [f"--array=0-{tasks - 1}"])

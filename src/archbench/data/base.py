@@ -30,12 +30,14 @@ class Splits:
 
 @dataclass(frozen=True)
 class Prepared:
-    """Scaled tensors ready for batching, plus the statistics that undo target scaling."""
+    """Scaled tensors ready for batching, plus the statistics that undo input and target scaling."""
 
     x: dict[str, torch.Tensor]
     y: dict[str, torch.Tensor]
     target_mean: list[float]
     target_std: list[float]
+    feature_mean: list[float]  # per input feature (tabular) or channel (sequence); 0 when inputs are not scaled
+    feature_std: list[float]
 
 
 def require_positive(**values: float) -> None:
@@ -99,8 +101,9 @@ class ArchDataModule(L.LightningDataModule):
         for field in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
             require_finite(getattr(splits, field), f"{self.name} {field}")
         stats_axes = tuple(range(splits.x_train.ndim - 1))
-        x_mean = splits.x_train.mean(axis=stats_axes) if self.scale_features else 0.0
-        x_std = _safe_std(splits.x_train, stats_axes) if self.scale_features else 1.0
+        features = splits.x_train.shape[-1]
+        x_mean = splits.x_train.mean(axis=stats_axes) if self.scale_features else np.zeros(features)
+        x_std = _safe_std(splits.x_train, stats_axes) if self.scale_features else np.ones(features)
         if self.task == "regression":
             y_mean, y_std = splits.y_train.mean(axis=0), _safe_std(splits.y_train, (0,))
         else:
@@ -113,7 +116,7 @@ class ArchDataModule(L.LightningDataModule):
                 y[stage] = torch.as_tensor((raw_y - y_mean) / y_std, dtype=torch.float32)
             else:
                 y[stage] = torch.as_tensor(raw_y, dtype=torch.long)
-        return Prepared(x, y, [float(v) for v in y_mean], [float(v) for v in y_std])
+        return Prepared(x, y, *([float(v) for v in stat] for stat in (y_mean, y_std, x_mean, x_std)))
 
     @property
     def input_size(self) -> int:
@@ -139,6 +142,14 @@ class ArchDataModule(L.LightningDataModule):
         y = self.prepared.y["train"]
         per_sample_dims = 1 if self.task == "classification" else 2
         return int(y.shape[1]) if y.ndim > per_sample_dims else 0
+
+    @property
+    def target_names(self) -> list[str]:
+        """One name per regression target column; outputs cycle through them, column fastest (a series' horizon
+        steps of one column share its name). Metrics are reported per column and averaged over columns."""
+        if self.task == "classification":
+            return []
+        return [f"y{i}" for i in range(self.output_size)] if self.output_size > 1 else ["y"]
 
     @property
     def target_mean(self) -> list[float]:
@@ -167,15 +178,32 @@ class ArchDataModule(L.LightningDataModule):
     def test_dataloader(self) -> TensorBatchLoader:
         return self._loader("test")
 
+    def targets(self, stage: str) -> torch.Tensor:
+        """A split's regression targets in original units."""
+        return self.prepared.y[stage] * torch.tensor(self.target_std) + torch.tensor(self.target_mean)
+
     def naive_baseline(self) -> dict[str, float]:
         """Test score of the train mean (regression) or the majority class (classification)."""
         y_train, y_test = self.prepared.y["train"], self.prepared.y["test"]
         if self.task == "classification":
             majority = torch.bincount(y_train.flatten()).argmax()
             return {"test/accuracy": float((y_test == majority).float().mean())}
-        std = torch.tensor(self.target_std)
-        error = (y_test - y_train.mean(dim=0)) * std  # back in original units
-        return {"test/mse": float(error.pow(2).mean()), "test/mae": float(error.abs().mean())}
+        train_mean = self.targets("train").mean(dim=0).expand_as(y_test)
+        return column_errors(train_mean, self.targets("test"), self.target_names)
+
+
+def column_errors(preds: torch.Tensor, target: torch.Tensor, names: list[str], suffix: str = "") -> dict[str, float]:
+    """Test MSE and MAE of each target column (``test/mse<suffix>/<name>``) and their mean over columns.
+
+    ``preds`` and ``target`` are in original units with columns fastest along the last axis, as the models output.
+    """
+    error = (preds - target).reshape(-1, len(names))
+    scores = {"mse": error.pow(2).mean(dim=0), "mae": error.abs().mean(dim=0)}
+    found = {f"test/{metric}{suffix}": float(per_column.mean()) for metric, per_column in scores.items()}
+    if len(names) > 1:
+        for metric, per_column in scores.items():
+            found.update({f"test/{metric}{suffix}/{n}": float(v) for n, v in zip(names, per_column, strict=True)})
+    return found
 
 
 def _safe_std(array: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:

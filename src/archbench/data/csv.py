@@ -94,4 +94,9 @@ class CSVSeriesDataModule(SeriesDataModule):
 
     def load_series(self) -> np.ndarray:
         header, rows = read_table(self.path)
-        return numeric_columns(self.path, header, rows, self.columns or header)
+        self.found_columns = self.columns or header
+        return numeric_columns(self.path, header, rows, self.found_columns)
+
+    def series_columns(self) -> list[str]:
+        self.prepared  # noqa: B018 - the header is read with the data
+        return list(self.found_columns)

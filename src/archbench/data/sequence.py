@@ -3,25 +3,75 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
-from archbench.data.base import ArchDataModule, Splits, require_positive
+from archbench.data.base import ArchDataModule, Splits, column_errors, require_positive
 from archbench.data.splits import chronological_split, make_windows, random_split
 from archbench.errors import ArchbenchError
 
 
 class SeriesDataModule(ArchDataModule):
-    """A series (T, C) split chronologically, then windowed: no window straddles two splits."""
+    """A series (T, C) split chronologically, then windowed: no window straddles two splits.
+
+    Every column is both an input channel and a target: a window (window, C) is followed by ``horizon`` steps
+    of all C columns, flattened step by step, (horizon · C). ``season_length`` (steps per season, e.g. 7 for
+    daily data with a weekly cycle) adds the seasonal-naive forecast to the naive baselines.
+    """
 
     task = "regression"
 
-    def __init__(self, window: int = 32, horizon: int = 1, **kwargs) -> None:
+    def __init__(self, window: int = 32, horizon: int = 1, season_length: int | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         require_positive(window=window, horizon=horizon)
+        if season_length is not None and not 1 <= season_length <= window:
+            raise ArchbenchError(f"season_length must be between 1 and window={window}, got {season_length}")
         self.window = window
         self.horizon = horizon
+        self.season_length = season_length
 
     def load_series(self) -> np.ndarray:
         raise NotImplementedError
+
+    def series_columns(self) -> list[str]:
+        """Names of the series' columns, in channel order."""
+        channels = self.input_size
+        return [f"y{i}" for i in range(channels)] if channels > 1 else ["y"]
+
+    @property
+    def target_names(self) -> list[str]:
+        return self.series_columns()
+
+    def last_steps(self, stage: str, steps: int) -> torch.Tensor:
+        """The last ``steps`` steps of each window of ``stage`` in original units, (N, steps, C).
+
+        Inputs are standardised with the training windows' per-channel statistics (not the targets' per-output
+        ones), so they are undone with those; channel c of the input is target column c.
+        """
+        x = self.prepared.x[stage][:, -steps:]
+        return x * torch.tensor(self.prepared.feature_std) + torch.tensor(self.prepared.feature_mean)
+
+    def persistence_forecast(self, stage: str = "test") -> torch.Tensor:
+        """The last observed value of every column, repeated over the horizon: (N, horizon · C), original units."""
+        return self.last_steps(stage, 1)[:, 0].repeat(1, self.horizon)
+
+    def seasonal_naive_forecast(self, stage: str = "test") -> torch.Tensor | None:
+        """Each horizon step repeats the value one season earlier (from the window's last season); None without
+        ``season_length``."""
+        if self.season_length is None:
+            return None
+        season = self.last_steps(stage, self.season_length)
+        steps = torch.arange(self.horizon) % self.season_length
+        return season[:, steps].flatten(1)
+
+    def naive_baseline(self) -> dict[str, float]:
+        """The train mean's test errors, and those of the persistence (and seasonal-naive) forecasts."""
+        found = super().naive_baseline()
+        target, names = self.targets("test"), self.target_names
+        found.update(column_errors(self.persistence_forecast(), target, names, "_persistence"))
+        seasonal = self.seasonal_naive_forecast()
+        if seasonal is not None:
+            found.update(column_errors(seasonal, target, names, "_seasonal_naive"))
+        return found
 
     def load_splits(self) -> Splits:
         parts = chronological_split(self.load_series(), self.val_fraction, self.test_fraction, self.name)
@@ -48,6 +98,9 @@ class SineDataModule(SeriesDataModule):
         self.length = length
         self.periods = tuple(periods)
         self.noise_std = noise_std
+
+    def series_columns(self) -> list[str]:
+        return ["sine"]
 
     def load_series(self) -> np.ndarray:
         rng = np.random.default_rng(self.seed)

@@ -23,10 +23,38 @@ MAX_WIDTH = 2**20
 Network = nn.Module | tuple[nn.Module, ...]
 
 
-def task_metrics(task: str, num_classes: int) -> MetricCollection:
-    """Regression: MSE, MAE, R²; classification: accuracy, macro-F1, AUROC."""
+class ColumnR2Score(R2Score):
+    """R² of each column, computed on values divided by a fixed scale per column (R² does not change).
+
+    torchmetrics calls a column perfect when its residual sum of squares is below an absolute 1e-4; in a column
+    measured in small units (a rate around 0.01) that is any model at all. Scaled, the rule no longer depends on units.
+    """
+
+    def __init__(self, column_scale: list[float]) -> None:
+        super().__init__(multioutput="raw_values")
+        self.column_scale = column_scale
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        scale = torch.tensor(self.column_scale, dtype=preds.dtype, device=preds.device)
+        super().update(preds / scale, target / scale)
+
+
+def task_metrics(task: str, num_classes: int, column_scale: list[float] | None = None) -> MetricCollection:
+    """Regression: MSE, MAE, R² of each target column; classification: accuracy, macro-F1, AUROC.
+
+    Regression inputs are (N, columns) in original units, ``column_scale`` a typical size of each column (its
+    training standard deviation); ``metric_values`` averages the per-column values. Regression states are float64:
+    R² sums squared targets, and in float32 a column around 1e5 loses its whole variance to rounding.
+    """
     if task == "regression":
-        return MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError(), "r2": R2Score()})
+        scale = column_scale or [1.0]
+        return MetricCollection(
+            {
+                "mse": MeanSquaredError(num_outputs=len(scale)),
+                "mae": MeanAbsoluteError(num_outputs=len(scale)),
+                "r2": ColumnR2Score(scale),
+            }
+        ).set_dtype(torch.float64)
     return MetricCollection(
         {
             "accuracy": Accuracy(task="multiclass", num_classes=num_classes),
@@ -34,6 +62,28 @@ def task_metrics(task: str, num_classes: int) -> MetricCollection:
             "auroc": AUROC(task="multiclass", num_classes=num_classes),
         }
     )
+
+
+def metric_values(metrics: MetricCollection, columns: list[str]) -> dict[str, torch.Tensor]:
+    """Computed metrics by name: the mean over target columns under ``<name>``, and with several columns each
+    column's value under ``<name>/<column>``. Columns are never pooled: one in large units cannot dominate."""
+    values = {}
+    for name, value in metrics.compute().items():
+        per_column = value.float().reshape(-1)
+        values[name] = per_column.mean()
+        if len(columns) > 1 and len(per_column) == len(columns):
+            values.update({f"{name}/{column}": v for column, v in zip(columns, per_column, strict=True)})
+    return values
+
+
+class Float32Linear(nn.Linear):
+    """An ``nn.Linear`` that runs in its weights' precision (float32) under mixed precision: a bf16 output keeps about
+    3 significant digits, which the un-scaling of regression targets multiplies into the original units. Same weights
+    and state dict as ``nn.Linear``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(x.device.type, enabled=False):
+            return super().forward(x.to(self.weight.dtype))
 
 
 def count_trainable(network: Network) -> int:
@@ -68,6 +118,10 @@ class ArchModule(L.LightningModule):
     are linked in by the CLI from the DataModule. Regression is trained on standardized targets; metrics
     are computed after undoing the scaling, so they are in the data's original units.
 
+    ``target_names`` names the regression target columns; outputs cycle through them, column fastest (a series'
+    horizon steps of one column share its name), and metrics are computed per column, then averaged. The head
+    (``Float32Linear``), the loss, the un-scaling and the metrics run in float32 under mixed precision.
+
     ``target_steps`` > 0 asks for a prediction at each of the last ``target_steps`` steps, (B, T, C), instead
     of one per sample, (B, C); loss and metrics then run over every predicted position.
     ``param_budget`` asks the architecture to pick its width so that its trainable parameter count is
@@ -90,6 +144,7 @@ class ArchModule(L.LightningModule):
         lr_schedule: Literal["none", "cosine", "plateau"] = "none",
         target_steps: int = 0,
         param_budget: int | None = None,
+        target_names: list[str] | None = None,
     ) -> None:
         super().__init__()
         if task not in TASKS:
@@ -113,11 +168,21 @@ class ArchModule(L.LightningModule):
         self.derived_hparams: set[str] = set()
         self.register_buffer("target_mean", torch.tensor(target_mean or [0.0]), persistent=False)
         self.register_buffer("target_std", torch.tensor(target_std or [1.0]), persistent=False)
-        metrics = task_metrics(task, output_size)
+        self.target_names = self.checked_target_names(target_names) if task == "regression" else []
+        column_scale = (target_std or [1.0] * output_size)[: len(self.target_names)]
+        metrics = task_metrics(task, output_size, column_scale)
         self.metrics = nn.ModuleDict({stage: metrics.clone(prefix=f"{stage}/") for stage in ("val", "test")})
         # "disable": a NaN loss stays NaN (so divergence is seen) and no step waits on a NaN check on the device.
         # Keys are "<stage>_loss" because a module named "train" would hide nn.Module.train().
         self.mean_loss = nn.ModuleDict({f"{stage}_loss": MeanMetric(nan_strategy="disable") for stage in STAGES})
+
+    def checked_target_names(self, names: list[str] | None) -> list[str]:
+        """The regression target columns: the data's names, or one unnamed column per output."""
+        if not names:
+            return [f"y{i}" for i in range(self.output_size)] if self.output_size > 1 else ["y"]
+        if self.output_size % len(names):
+            raise ArchbenchError(f"output_size={self.output_size} is not a multiple of the {len(names)} target_names")
+        return list(names)
 
     def __setattr__(self, name: str, value: object) -> None:
         # Lightning sets `_current_fx_name` around every hook, about 60 times a training step; nn.Module's
@@ -213,20 +278,21 @@ class ArchModule(L.LightningModule):
     def _metric_inputs(self, output: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.task == "classification":
             return output.flatten(0, -2).softmax(dim=-1), target.flatten()
-        scale, shift = self.target_std, self.target_mean
-        return (output * scale + shift).flatten(), (target * scale + shift).flatten()
+        scale, shift, columns = self.target_std.double(), self.target_mean.double(), len(self.target_names)
+        return (output * scale + shift).reshape(-1, columns), (target * scale + shift).reshape(-1, columns)
 
     def _shared_step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
         x, y = batch
-        output = self(x)
+        output = self(x).float()  # a head outside float32 (a user's model) is cast before loss and un-scaling
         loss = self.loss(output, y)
         mean_loss = self.mean_loss[f"{stage}_loss"]
         # The batch mean once per sample weights samples equally ("disable" also ignores a `weight` argument).
         mean_loss.update(loss.detach().expand(len(x)))
         if stage != "train":
             self.metrics[stage].update(*self._metric_inputs(output, y))
-        # Each `self.log` call costs Lightning hundreds of microseconds, so the metric objects are handed to it
-        # once per epoch (it computes and resets them at epoch end), and step values only when it writes them.
+        # Each `self.log` call costs Lightning hundreds of microseconds, so the loss metric is handed to it once per
+        # epoch (it computes and resets it at epoch end), the task metrics are logged at epoch end, and step values
+        # only when Lightning writes them.
         first_of_epoch = mean_loss.update_count == 1
         if stage == "train":
             if first_of_epoch:
@@ -235,8 +301,21 @@ class ArchModule(L.LightningModule):
                 self.log("train/loss_step", loss, on_step=True, on_epoch=False, prog_bar=True)
         elif first_of_epoch:
             self.log(f"{stage}/loss", mean_loss, on_epoch=True, prog_bar=True)
-            self.log_dict(self.metrics[stage], on_epoch=True)
         return loss
+
+    def log_task_metrics(self, stage: str) -> None:
+        """Compute, log and reset the epoch's task metrics (per target column and their mean)."""
+        metrics = self.metrics[stage]
+        if not next(iter(metrics.values())).update_called:
+            return
+        self.log_dict(metric_values(metrics, self.target_names), on_epoch=True)
+        metrics.reset()
+
+    def on_validation_epoch_end(self) -> None:
+        self.log_task_metrics("val")
+
+    def on_test_epoch_end(self) -> None:
+        self.log_task_metrics("test")
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         return self._shared_step(batch, "train")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
 
-from archbench.models.base import ArchModule, count_trainable
+from archbench.models.base import ArchModule, Float32Linear, count_trainable
 
 
 class LinearModel(ArchModule):
-    """A single ``nn.Linear``; sequences are flattened to T·F inputs, per-step targets give T·C outputs.
+    """A single affine map, in float32 even under mixed precision; sequences are flattened to T·F inputs,
+    per-step targets give T·C outputs.
 
     Its size is fixed by the data, so ``param_budget`` is only checked: a budget it misses by over 5% is an error.
     """
@@ -18,7 +18,7 @@ class LinearModel(ArchModule):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.net = nn.Linear(self.flat_input_size, self.flat_output_size)
+        self.net = Float32Linear(self.flat_input_size, self.flat_output_size)
         if not self.meets_budget(count_trainable(self.net)):
             raise self.budget_error(count_trainable(self.net), "leave it unset for linear, whose size the data fixes")
 

@@ -9,7 +9,7 @@ from torch import nn
 
 from archbench.data.base import require_positive
 from archbench.errors import ArchbenchError
-from archbench.models.base import ArchModule
+from archbench.models.base import ArchModule, Float32Linear
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 
@@ -49,7 +49,7 @@ class MLPModel(ArchModule):
         for size in hidden_sizes:
             layers += [nn.Linear(width, size), self.activation(), nn.Dropout(self.dropout)]
             width = size
-        return nn.Sequential(*layers, nn.Linear(width, self.flat_output_size))
+        return nn.Sequential(*layers, Float32Linear(width, self.flat_output_size))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.unflatten_output(self.net(x.flatten(1)))

@@ -7,7 +7,7 @@ from torch import nn
 
 from archbench.data.base import require_positive
 from archbench.errors import ArchbenchError
-from archbench.models.base import ArchModule
+from archbench.models.base import ArchModule, Float32Linear
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -43,7 +43,7 @@ class RecurrentModel(ArchModule):
             batch_first=True,
             dropout=self.dropout if self.num_layers > 1 else 0.0,
         )
-        return rnn, nn.Sequential(nn.Dropout(self.dropout), nn.Linear(hidden_size, self.output_size))
+        return rnn, nn.Sequential(nn.Dropout(self.dropout), Float32Linear(hidden_size, self.output_size))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # After DDP's broadcast or a device move, cuDNN wants one contiguous weight buffer again (no-op on CPU).

@@ -8,7 +8,7 @@ from torch.nn.utils.parametrizations import weight_norm
 
 from archbench.data.base import require_positive
 from archbench.errors import ArchbenchError
-from archbench.models.base import ArchModule
+from archbench.models.base import ArchModule, Float32Linear
 
 
 def receptive_field(kernel_size: int, num_levels: int) -> int:
@@ -117,7 +117,7 @@ class TCNModel(ArchModule):
             TemporalBlock(widths[i], widths[i + 1], self.kernel_size, 2**i, self.dropout)
             for i in range(self.num_levels)
         ]
-        return nn.Sequential(*blocks), nn.Linear(last_channels, self.output_size)
+        return nn.Sequential(*blocks), Float32Linear(last_channels, self.output_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = self.blocks(self.as_sequence(x).transpose(1, 2)).transpose(1, 2)  # (B, T, C)

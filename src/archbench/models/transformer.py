@@ -10,7 +10,7 @@ from torch import nn
 
 from archbench.data.base import require_positive
 from archbench.errors import ArchbenchError
-from archbench.models.base import ArchModule
+from archbench.models.base import ArchModule, Float32Linear
 
 
 class SinusoidalPositions(nn.Module):
@@ -109,7 +109,7 @@ class TransformerModel(ArchModule):
             nn.Linear(self.step_features, d_model),
             POSITIONS[self.positions_kind](self.steps, d_model),
             encoder,
-            nn.Linear(d_model, self.output_size),
+            Float32Linear(d_model, self.output_size),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
