@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,9 @@ import pytest
 from archbench.configs import available
 
 ARCHS = available("model")
-BUILTIN_DATA = [d for d in available("data") if not d.startswith("csv")]
+# Paper-length copies of a built-in dataset (adding_t600, copy_memory_t1000: a reproduction study's data) are left
+# out: their sequences outgrow the default TCN's receptive field and a tiny fit on them proves nothing new.
+BUILTIN_DATA = [d for d in available("data") if not d.startswith("csv") and not re.search(r"_t\d+$", d)]
 
 
 def test_configs_offer_every_architecture_and_dataset():

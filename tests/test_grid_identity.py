@@ -39,6 +39,7 @@ def test_a_changed_max_epochs_under_the_same_name_retrains_in_a_new_folder(tmp_p
 def test_a_diverged_cell_reruns_once_its_learning_rate_is_fixed(tmp_path, monkeypatch):
     configs = tmp_path / "configs"
     shutil.copytree(REPO / "configs", configs)
+    monkeypatch.setenv("ARCHBENCH_CONFIGS", "")  # restored after the test: --configs sets it for this process
     model = configs / "model" / "risky.yaml"
     model.write_text("class_path: archbench.models.LinearModel\ninit_args:\n  lr: 1.0e+30\n")
     args = ["--archs", "risky", "--data", "house_prices", "--max_epochs", "2", "--configs", str(configs)]

@@ -193,7 +193,7 @@ def test_cell_overrides_reach_only_their_cells_and_data_options_stay_per_dataset
     study_file.write_text(
         "archs: [mlp, gru]\ndatasets: [adding, sine]\nseeds: 1\nbaselines: [sk_linear]\n"
         "overrides: [--trainer.gradient_clip_val, '1.0']\n"
-        "cell_overrides:\n  '*/gru': [--model.hidden_size, '8']\n  adding/*: [--data.seq_len, '10']\n"
+        "cell_overrides:\n  '*/gru': [--model.hidden_size, 8]\n  adding/*: [--data.seq_len, '10']\n"
         "  adding/gru: [--model.hidden_size, '16']\n"
     )
     study = build_study(str(study_file), {}, ["--trainer.max_time", "00:00:10:00"])

@@ -43,12 +43,20 @@ def test_hparams_are_written_with_the_final_test_metrics(train_run):
     assert hparams["arch"].string_value == "gru"
     assert hparams["hidden_size"].number_value == 16
     assert hparams["seed"].number_value == 0
-    experiment = plugin_data_pb2.HParamsPluginData.FromString(plugin["_hparams_/experiment"])
-    metric_tags = {m.name.tag for m in experiment.experiment.metric_infos}
-    assert {"test/mse", "test/mae", "test/r2", "model/params"} <= metric_tags
+    assert not any(name.startswith("_") for name in hparams), "LightningCLI's own keys are not hyperparameters"
+    assert {"test/mse", "test/mae", "test/r2", "model/params"} <= set(events.Tags()["scalars"])
     assert "hp_metric" not in events.Tags()["scalars"]
     logged = events.Scalars("test/mse")[-1].value
     assert logged == pytest.approx(record["metrics"]["test/mse"], rel=1e-6)
+
+
+def test_no_run_fixes_the_hparams_columns_for_the_others(train_run):
+    """TensorBoard takes the HPARAMS columns from the first experiment summary it finds; with none, from all runs."""
+    regression = train_run("lstm", "sine")
+    classification = train_run("mlp", "wine")
+    for record in (regression, classification):
+        tags = load(record["log_dir"]).PluginTagToContent("hparams")
+        assert "_hparams_/session_start_info" in tags and "_hparams_/experiment" not in tags
 
 
 def test_run_directory_records_config_seed_versions_and_rerun_command(train_run):

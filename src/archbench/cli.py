@@ -357,8 +357,10 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = top_parser()
     try:
+        if "--configs" in argv[:-1]:  # before the parser is built, so --help lists the folder's architectures
+            use_configs(argv[argv.index("--configs") + 1])
+        parser = top_parser()
         if not argv:
             parser.print_help()
             return 0

@@ -22,6 +22,10 @@ def record_row(record: RunRecord) -> dict[str, str]:
         column = name.replace("/", "_")
         if column in row:
             row[column] = f"{value:.10g}"
+    for name, value in record.baseline.items():
+        column = "naive_" + name.removeprefix("test/")
+        if column in row:
+            row[column] = f"{value:.10g}"
     values = {**record.stats, "params": record.params, "latency_us": record.latency_us,
               "peak_mem_mb": record.peak_mem_mb}  # fmt: skip
     for column in (*STAT_COLUMNS, "params", "latency_us", "peak_mem_mb"):

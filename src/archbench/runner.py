@@ -19,6 +19,7 @@ from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, Mode
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
+from torch.utils.tensorboard.summary import hparams as hparams_summary
 
 from archbench.build import check_overrides, cpu_count, data_fingerprint, first_line, unwrap
 from archbench.callbacks import RunStatsCallback, count_parameters, peak_memory_mb, reset_peak_memory
@@ -42,6 +43,7 @@ from archbench.spec import RunSpec
 os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
 
 PROGRESS_REFRESH_STEPS = 20
+NOT_HPARAMS = ("target_mean", "target_std", "target_names")  # data statistics, not choices
 FOLDER_MARKERS = {LOCK_NAME, FINGERPRINT_NAME}  # what a claimed folder holds before its run writes anything
 LINKED_FROM_DATA = (
     "task", "input_size", "seq_len", "output_size", "target_steps", "target_mean", "target_std", "target_names",
@@ -294,12 +296,24 @@ def synchronize(device: torch.device) -> None:
 
 
 def log_final_hparams(trainer: L.Trainer, model: ArchModule, record: RunRecord) -> None:
-    """Write hparams with the final metrics so TensorBoard's HPARAMS tab can compare runs."""
-    metrics = {k: v for k, v in record.metrics.items() if k.startswith("test/")}
+    """Write hparams with the final metrics so TensorBoard's HPARAMS tab can compare runs.
+
+    Each run writes its session (its hparams and metrics) but no experiment summary: TensorBoard takes the columns
+    of the first experiment summary it finds, so with one per run, a regression run's columns would hide a
+    classification run's and one architecture's hyperparameters another's. Without any, it builds the columns
+    from every run's session. Keys LightningCLI adds for itself (``_class_path``, ``_instantiator``) are left out.
+    """
+    metrics = {k: v for k, v in record.metrics.items() if k.startswith("test/") or k == "val/loss_best"}
     metrics["model/params"] = float(record.params or 0)
-    hparams = {k: v for k, v in model.hparams.items() if k not in ("target_mean", "target_std", "target_names")}
+    hparams = {k: v for k, v in model.hparams.items() if k not in NOT_HPARAMS and not k.startswith("_")}
     hparams.update(arch=record.arch, dataset=record.dataset, seed=record.seed, status=record.status)
+    shown = {k: v if isinstance(v, int | float | str | bool) else str(v) for k, v in hparams.items()}
     for logger in trainer.loggers:
         if isinstance(logger, TensorBoardLogger):
-            logger.log_hyperparams(hparams, metrics=metrics)
+            logger.log_hyperparams(hparams)  # hparams.yaml; with default_hp_metric off it writes no summary
+            logger.log_metrics(metrics, trainer.global_step)
+            _, session_start, session_end = hparams_summary(shown, metrics)
+            writer = logger.experiment._get_file_writer()  # noqa: SLF001 - where Lightning's own call writes
+            writer.add_summary(session_start)
+            writer.add_summary(session_end)
             logger.save()

@@ -63,6 +63,13 @@ def option_pairs(tokens: tuple[str, ...] | list[str]) -> list[tuple[str, str | N
     return pairs
 
 
+def command_line_text(value: Any) -> str:
+    """A YAML value as it is written on a command line (``false``, not ``False``)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def archbench_version() -> str:
     try:
         return metadata.version("archbench")
@@ -281,6 +288,9 @@ class StudySpec:
     reports_root: str = "reports"
 
     def __post_init__(self) -> None:
+        # YAML reads `--data.seq_len, 50` as a number: every token is the text it would be on a command line.
+        self.overrides = [command_line_text(t) for t in self.overrides]
+        self.cell_overrides = {k: [command_line_text(t) for t in v] for k, v in self.cell_overrides.items()}
         for key, tokens in self.cell_overrides.items():
             dataset, _, arch = key.partition("/")
             data_keys = [k for k, _ in option_pairs(tokens) if k.startswith("--data") and not k.endswith(".batch_size")]

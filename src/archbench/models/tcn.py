@@ -30,8 +30,9 @@ class Chomp(nn.Module):
 def causal_conv(in_channels: int, out_channels: int, kernel_size: int, dilation: int) -> nn.Conv1d:
     """A weight-normalised dilated convolution padded (k - 1)·d on both sides, to be chomped on the right."""
     conv = nn.Conv1d(in_channels, out_channels, kernel_size, dilation=dilation, padding=(kernel_size - 1) * dilation)
-    # Drawn before weight norm takes the weight apart, so the effective weight starts as this N(0, 0.01) draw.
-    nn.init.normal_(conv.weight, 0.0, 0.01)
+    # PyTorch's default init, as the TCN of Bai et al. effectively has: their N(0, 0.01) draw on a weight-normalised
+    # conv is recomputed away from its g and v before the first forward (locuslab/TCN issue #1). Drawing it before
+    # weight norm would make it real, and a TCN that small stays at the adding problem's baseline (measured).
     return weight_norm(conv)
 
 

@@ -14,6 +14,7 @@ from archbench.errors import ArchbenchError
 from archbench.report.columns import COST_COLUMNS, LOWER_IS_BETTER, METRIC_RANGE, PRIMARY_METRIC, RESULT_COLUMNS
 from archbench.report.curves import Curve, read_scalar
 from archbench.report.plots import plot_bars, plot_quality_vs_cost, plot_val_curves
+from archbench.report.reference import load_reference, reproduction_section
 from archbench.report.render import Block, Table, render_html, render_markdown
 from archbench.report.verdicts import ABSOLUTE_MARGIN, RELATIVE_MARGIN, Analysis, Comparison, analyze
 from archbench.report.wording import baseline_line, format_ratio, verdict
@@ -223,9 +224,11 @@ def build_report(
 
     ``margin`` is the equivalence margin: absolute for accuracy-type metrics, a fraction of the best network's
     mean for error metrics; None keeps the defaults (0.01 and 0.05), see ``archbench.report.verdicts``.
+    ``reference`` is a reference file (``configs/reference/``): a Reproduction section puts ours beside it.
     """
     results_csv, out_dir = Path(results_csv), Path(out_dir)
     rows = read_results(results_csv)
+    reproduction = reproduction_section(rows, load_reference(reference)) if reference else []
     out_dir.mkdir(parents=True, exist_ok=True)
     sections: list[Block] = []
     verdicts = []
@@ -238,6 +241,7 @@ def build_report(
         ("h1", TITLE),
         ("h2", "Verdict"),
         Table(["dataset", "metric", "best network", "verdict", "baselines"], verdicts),
+        *reproduction,
         *sections,
         ("h2", "Failed or diverged runs"),
         failed_table(rows),

@@ -1,8 +1,14 @@
-"""The ``results.csv`` schema shared by the grid runner (writer) and the report (reader)."""
+"""The ``results.csv`` schema shared by the grid runner (writer) and the report (reader).
+
+``test_loss`` is the training loss on the test split (cross-entropy for classification; MSE of standardised
+targets for regression). ``naive_*`` columns are the dataset's trivial baselines on the same test split, which a
+reproduction judges findings against (``naive_baseline`` of the DataModule, its ``test/`` prefix dropped).
+"""
 
 RESULT_COLUMNS = [
     "dataset", "arch", "kind", "seed", "status",
-    "test_mse", "test_mae", "test_r2", "test_accuracy", "test_f1", "test_auroc",
+    "test_mse", "test_mae", "test_r2", "test_accuracy", "test_f1", "test_auroc", "test_loss",
+    "naive_mse_predict_1", "naive_loss_memoryless",
     "params", "train_time_s", "time_per_epoch_s", "epochs", "best_epoch", "latency_us", "peak_mem_mb",
     "gen_gap", "grad_norm_max", "grad_norm_median", "log_dir", "error", "reused",
 ]  # fmt: skip
