@@ -188,3 +188,20 @@ def test_results_without_the_expected_columns_are_refused(tmp_path: Path):
     path.write_text("dataset,arch\nadding,mlp\n")
     with pytest.raises(ArchbenchError, match="missing columns"):
         build_report(path, tmp_path / "out")
+
+
+def test_a_compared_study_report_says_what_was_run(tmp_path):
+    from archbench.cli import main
+
+    args = ["compare", "--archs", "linear,mlp", "--data", "wine", "--seeds", "2", "--baselines", "none", "--name", "w",
+            "--max_epochs", "2", "--log_root", str(tmp_path / "logs"), "--reports_root", str(tmp_path / "reports"),
+            "--trainer.limit_train_batches", "2", "--model.lr", "0.02"]  # fmt: skip
+    assert main(args) == 0
+    report = (tmp_path / "reports" / "w" / "report.md").read_text()
+    section = report[report.index("## What was run") :]
+    assert '| archs | ["linear", "mlp"] |' in section and "| seeds | [0, 1] |" in section
+    assert "Command: `archbench compare --archs linear,mlp --data wine --seeds 2" in section
+    assert "archbench commit " in section and "torch " in section
+    assert "| wine | mlp |" in section and "hidden_sizes=[64, 64]" in section and "lr=0.02" in section
+    html = (tmp_path / "reports" / "w" / "report.html").read_text()
+    assert "overflow-x: auto" in html, "wide tables scroll instead of overflowing a laptop screen"

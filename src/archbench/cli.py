@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -316,7 +317,7 @@ def train_one(spec: RunSpec) -> int:
     return EXIT_CODES[record.status]
 
 
-def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParser) -> int:
+def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParser, argv: list[str]) -> int:
     command = options.command
     use_configs(getattr(options, "configs", None))
     if command == "report":
@@ -345,7 +346,8 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
         if options.cells_per_task < 1:
             raise ArchbenchError(f"--cells_per_task must be >= 1, got {options.cells_per_task}")
         task = None if options.task is None else (options.task, options.cells_per_task)
-        return run_compare(study_spec(options, extra), options.jobs, task, options.margin, options.tune)
+        command = shlex.join(["archbench", *argv])
+        return run_compare(study_spec(options, extra), options.jobs, task, options.margin, options.tune, command)
     from archbench import slurm
 
     if options.slurm_command == "compare":
@@ -365,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 0
         options, extra = parser.parse_known_args(argv)
-        return dispatch(options, extra, parser)
+        return dispatch(options, extra, parser, argv)
     except ArchbenchError as error:
         print(f"archbench: error: {error}", file=sys.stderr)
         return 2

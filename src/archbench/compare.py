@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,7 +14,6 @@ import yaml
 from archbench.configs import config_path
 from archbench.errors import ArchbenchError
 from archbench.grid import (
-    STUDY_FILE,
     GridInterrupted,
     check_study,
     finished_records,
@@ -18,8 +21,10 @@ from archbench.grid import (
     run_grid,
     usable_cpus,
 )
+from archbench.record import git_state, versions, write_atomic
+from archbench.report.settings import INVOCATION_FILE
 from archbench.results import write_results
-from archbench.spec import Cell, StudySpec, TuneSpec
+from archbench.spec import STUDY_FILE, Cell, StudySpec, TuneSpec
 
 
 def reference_file(out_dir: Path) -> Path | None:
@@ -83,12 +88,19 @@ def tuned_study(study: StudySpec) -> StudySpec:
     return tuned
 
 
+def write_invocation(study: StudySpec, command: str) -> Path:
+    """The command, folder, archbench commit and package versions of this comparison, for the report."""
+    invocation = {"command": command, "cwd": os.getcwd(), "git": git_state(), "versions": versions()}
+    return write_atomic(study.out_dir / INVOCATION_FILE, json.dumps(invocation, indent=2))
+
+
 def run_compare(
     study: StudySpec,
     jobs: int | str = 1,
     task: tuple[int, int] | None = None,
     margin: float | None = None,
     tune: bool = False,
+    command: str = "",
 ) -> int:
     """Run the study (or one array task's cells of it), report, and exit 0 only when every cell ended ok.
 
@@ -108,6 +120,7 @@ def run_compare(
     except GridInterrupted as stop:
         print(f"\ninterrupted: finished cells are kept in {study.cells_dir}; rerun the same command to resume")
         return stop.code
+    write_invocation(study, command or shlex.join(["archbench", *sys.argv[1:]]))
     reused = [r for r in records.values() if r.reused]
     if reused:
         print(f"reused {len(reused)} of {len(records)} cells from earlier runs with the same settings and data")

@@ -25,7 +25,7 @@ from archbench.build import build_datamodule, check_overrides, cpu_count, data_f
 from archbench.errors import ArchbenchError
 from archbench.record import RunRecord, write_atomic
 from archbench.runner import train
-from archbench.spec import Cell, StudySpec
+from archbench.spec import STUDY_FILE, Cell, StudySpec
 
 # Lightning's own bar sits below the grid's bar instead of replacing it.
 CELL_PROGRESS_BAR = (
@@ -34,7 +34,6 @@ CELL_PROGRESS_BAR = (
 )
 QUIET = ("--trainer.enable_progress_bar", "false")
 KEPT_STATUSES = ("ok", "diverged")  # results; "failed" and "preempted" cells run again
-STUDY_FILE = "study.yaml"
 EXIT_SIGNALS = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 

@@ -22,6 +22,7 @@ import yaml
 from archbench.configs import config_path
 from archbench.errors import ArchbenchError
 
+STUDY_FILE = "study.yaml"  # a study as run, saved beside its report
 PRUNERS = ("median", "hyperband", "none")
 TUNE_KEYS = {"trials", "pruner", "sampler_seed"}
 MAX_SEED = 2**32 - 1  # numpy's and Lightning's seed range

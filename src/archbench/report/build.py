@@ -16,6 +16,7 @@ from archbench.report.curves import Curve, read_scalar
 from archbench.report.plots import plot_bars, plot_quality_vs_cost, plot_val_curves
 from archbench.report.reference import load_reference, reproduction_section
 from archbench.report.render import Block, Table, render_html, render_markdown
+from archbench.report.settings import settings_blocks
 from archbench.report.verdicts import ABSOLUTE_MARGIN, RELATIVE_MARGIN, Analysis, Comparison, analyze
 from archbench.report.wording import baseline_line, format_ratio, verdict
 
@@ -243,6 +244,7 @@ def build_report(
         Table(["dataset", "metric", "best network", "verdict", "baselines"], verdicts),
         *reproduction,
         *sections,
+        *settings_blocks(out_dir, rows),
         ("h2", "Failed or diverged runs"),
         failed_table(rows),
         ("h2", "Reused cells"),
