@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -97,3 +102,46 @@ def test_cosine_schedule_and_early_stopping_are_applied(train_run):
     assert lrs[0] == pytest.approx(0.5) and all(b < a for a, b in zip(lrs, lrs[1:], strict=False))
     assert record["stats"]["epochs"] < 40, "early stopping never stopped the run"
     assert record["stats"]["grad_norm_max"] is not None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_tensorboard_hparams_tab_shows_every_runs_columns_with_mixed_tasks(train_run, tmp_path):
+    """Asked as the HPARAMS tab asks: a real TensorBoard server over a log root of a regression and a classification
+    run of two architectures lists both architectures' hyperparameters and both tasks' metrics."""
+    train_run("lstm", "sine")
+    train_run("mlp", "wine")
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("tensorboard")), "--logdir", str(tmp_path / "logs"), "--port", str(port),
+         "--load_fast=false"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                request = urllib.request.Request(
+                    f"http://localhost:{port}/data/plugin/hparams/experiment",
+                    data=json.dumps({"experimentName": ""}).encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+                experiment = json.loads(urllib.request.urlopen(request, timeout=10).read())
+                if experiment.get("hparamInfos"):
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "TensorBoard did not answer"
+            time.sleep(0.5)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    hparams = {h["name"] for h in experiment["hparamInfos"]}
+    metrics = {m["name"]["tag"] for m in experiment["metricInfos"]}
+    assert {"hidden_size", "hidden_sizes", "arch", "dataset", "lr"} <= hparams
+    assert {"test/mse", "test/accuracy", "model/params"} <= metrics
+    assert not any(name.startswith("_") for name in hparams)
