@@ -205,3 +205,15 @@ def test_a_compared_study_report_says_what_was_run(tmp_path):
     assert "| wine | mlp |" in section and "hidden_sizes=[64, 64]" in section and "lr=0.02" in section
     html = (tmp_path / "reports" / "w" / "report.html").read_text()
     assert "overflow-x: auto" in html, "wide tables scroll instead of overflowing a laptop screen"
+
+
+def test_a_log_axis_band_stays_positive_where_an_arithmetic_one_would_not():
+    from archbench.report.curves import log_band, mean_band
+
+    curves = [[(0, 1.0), (1, 0.5)], [(0, 100.0), (1, 50.0)]]  # std > mean at every step
+    _, mean, std = mean_band(curves)
+    assert (mean - std < 0).all(), "the case this guards against"
+    steps, low, middle, high = log_band(curves)
+    assert list(steps) == [0, 1] and (low > 0).all()
+    assert middle == pytest.approx([10.0, 5.0])  # geometric means
+    assert high / middle == pytest.approx(middle / low)  # symmetric on a log axis

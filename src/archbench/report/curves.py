@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -42,3 +43,13 @@ def mean_band(curves: list[Curve]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     squares = np.where(present, (values - mean) ** 2, 0.0).sum(axis=0)
     std = np.sqrt(squares / np.maximum(count - 1, 1))
     return steps, mean, std
+
+
+def log_band(curves: list[Curve]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(steps, lower, geometric mean, upper) for a log axis: mean ± std of log values, back in the data's units.
+
+    On a log axis an arithmetic mean − std below zero drops the band to the floor whenever std > mean; in log
+    space the band stays positive and symmetric on the axis. Every value must be positive.
+    """
+    steps, mean, std = mean_band([[(step, math.log(value)) for step, value in curve] for curve in curves])
+    return steps, np.exp(mean - std), np.exp(mean), np.exp(mean + std)

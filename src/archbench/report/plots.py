@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from archbench.report.curves import Curve, mean_band
+from archbench.report.curves import Curve, log_band, mean_band
 from archbench.report.verdicts import Comparison
 
 SIZE = (7.0, 4.5)
@@ -62,22 +62,29 @@ def empty(axes: Axes, text: str) -> None:
 
 
 def plot_val_curves(dataset: str, curves_by_arch: Mapping[str, list[Curve]], path: str | Path) -> Path:
-    """Mean validation loss per arch with a +-1 std band over seeds; log y when every mean is positive."""
-    figure, axes = new_axes(f"{dataset}: validation loss (mean ± std over seeds)")
-    palette = colors(list(curves_by_arch))
-    means = []
-    for arch in sorted(curves_by_arch):
-        curves = [c for c in curves_by_arch[arch] if c]
-        if not curves:
-            continue
-        steps, mean, std = mean_band(curves)
-        axes.plot(steps, mean, color=palette[arch], label=f"{arch} (n={len(curves)})")
-        axes.fill_between(steps, mean - std, mean + std, color=palette[arch], alpha=0.2, linewidth=0)
-        means.extend(mean.tolist())
-    if not means:
+    """Mean validation loss per arch with a ±1 std band over seeds. When every value is positive the y axis is
+    logarithmic and the band is computed in log space (geometric mean, ×/÷ the geometric std)."""
+    all_curves = {arch: [c for c in curves if c] for arch, curves in curves_by_arch.items()}
+    if not any(all_curves.values()):
+        figure, axes = new_axes(f"{dataset}: validation loss")
         empty(axes, "no validation curves")
         return save(figure, path)
-    if min(means) > 0:
+    log = all(value > 0 for curves in all_curves.values() for curve in curves for _, value in curve)
+    spread = "geometric mean ×/÷ geometric std" if log else "mean ± std"
+    figure, axes = new_axes(f"{dataset}: validation loss ({spread} over seeds)")
+    palette = colors(list(curves_by_arch))
+    for arch in sorted(all_curves):
+        curves = all_curves[arch]
+        if not curves:
+            continue
+        if log:
+            steps, low, middle, high = log_band(curves)
+        else:
+            steps, middle, std = mean_band(curves)
+            low, high = middle - std, middle + std
+        axes.plot(steps, middle, color=palette[arch], label=f"{arch} (n={len(curves)})")
+        axes.fill_between(steps, low, high, color=palette[arch], alpha=0.2, linewidth=0)
+    if log:
         axes.set_yscale("log")
     axes.set_xlabel("step")
     axes.set_ylabel("val/loss")
@@ -127,10 +134,11 @@ def plot_quality_vs_cost(
     palette = colors([arch for arch, _, _ in points])
     for arch, cost, quality in points:
         marker = "s" if is_baseline(arch) else "o"
-        axes.scatter(cost, quality, color=palette[arch], marker=marker, edgecolors="0.2", zorder=3)
-        axes.annotate(arch, (cost, quality), textcoords="offset points", xytext=(5, 5), fontsize=9)
+        # Named in the legend, not beside the point: labels of nearby points would overlap.
+        axes.scatter(cost, quality, color=palette[arch], marker=marker, edgecolors="0.2", zorder=3, label=arch)
     axes.set_xscale("log")
-    axes.margins(0.15)  # room for the labels of the outermost points
+    axes.margins(0.1)
+    axes.legend(fontsize=8, loc="best")
     if wide_positive([quality for _, _, quality in points]):
         axes.set_yscale("log")
     axes.set_xlabel(cost_col)
