@@ -35,7 +35,7 @@ from archbench.resume import (
     global_rank,
     release_lock,
 )
-from archbench.spec import RunSpec
+from archbench.spec import LINKED_FROM_DATA, RunSpec
 
 # `import lightning` sets this so that asking whether CUDA exists cannot initialise it before a fork. archbench
 # never forks (DDP starts fresh processes, grid workers are spawned), and with it every AdamW step reloads NVML:
@@ -45,9 +45,6 @@ os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
 PROGRESS_REFRESH_STEPS = 20
 NOT_HPARAMS = ("target_mean", "target_std", "target_names")  # data statistics, not choices
 FOLDER_MARKERS = {LOCK_NAME, FINGERPRINT_NAME}  # what a claimed folder holds before its run writes anything
-LINKED_FROM_DATA = (
-    "task", "input_size", "seq_len", "output_size", "target_steps", "target_mean", "target_std", "target_names",
-)  # fmt: skip
 
 
 class ArchbenchCLI(LightningCLI):

@@ -23,6 +23,11 @@ from archbench.configs import config_path
 from archbench.errors import ArchbenchError
 
 STUDY_FILE = "study.yaml"  # a study as run, saved beside its report
+# What the DataModule tells every model: its shapes, target statistics and label mapping.
+LINKED_FROM_DATA = (
+    "task", "input_size", "seq_len", "output_size", "target_steps", "target_mean", "target_std", "target_names",
+    "class_names",
+)  # fmt: skip
 PRUNERS = ("median", "hyperband", "none")
 TUNE_KEYS = {"trials", "pruner", "sampler_seed"}
 MAX_SEED = 2**32 - 1  # numpy's and Lightning's seed range

@@ -90,6 +90,7 @@ class ArchDataModule(L.LightningDataModule):
         self.test_fraction = test_fraction
         self.seed = seed
         self.scale_features = scale_features
+        self.label_names: list[str] | None = None  # set by loaders that map labels (data/labels.py)
 
     @abstractmethod
     def load_splits(self) -> Splits:
@@ -133,8 +134,18 @@ class ArchDataModule(L.LightningDataModule):
     def output_size(self) -> int:
         """Number of classes (classification) or of regression targets."""
         if self.task == "classification":
-            return int(max(int(t.max()) for t in self.prepared.y.values())) + 1
+            return len(self.class_names)
         return int(self.prepared.y["train"].shape[1])
+
+    @property
+    def class_names(self) -> list[str]:
+        """The original label of each class index (classification); empty for regression."""
+        if self.task != "classification":
+            return []
+        self.prepared  # noqa: B018 - loading sets label_names
+        if self.label_names is not None:
+            return list(self.label_names)
+        return [str(i) for i in range(int(max(int(t.max()) for t in self.prepared.y.values())) + 1)]
 
     @property
     def target_steps(self) -> int:

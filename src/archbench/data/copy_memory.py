@@ -43,9 +43,9 @@ class CopyMemoryDataModule(ArchDataModule):
         return Splits(x[train], y[train], x[val], y[val], x[test], y[test])
 
     @property
-    def output_size(self) -> int:
-        """Ten classes as in the paper (blank, digits 1–8, marker), though the marker is never a target."""
-        return NUM_CLASSES
+    def class_names(self) -> list[str]:
+        """Ten classes as in the paper (blank 0, digits 1–8, marker 9), though the marker is never a target."""
+        return [str(i) for i in range(NUM_CLASSES)]
 
     @property
     def memoryless_loss(self) -> float:

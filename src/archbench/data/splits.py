@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.model_selection import train_test_split
 
 from archbench.errors import ArchbenchError
 
@@ -51,3 +52,31 @@ def make_windows(part: np.ndarray, window: int, horizon: int, name: str) -> tupl
     x = part[starts[:, None] + np.arange(window)]
     y = part[starts[:, None] + window + np.arange(horizon)].reshape(count, -1)
     return x, y
+
+
+def stratified_split(
+    y: np.ndarray, val_fraction: float, test_fraction: float, seed: int, what: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index arrays for a train/val/test split that keeps each class's share in every split (scikit-learn's
+    stratified shuffle). Falls back to a plain shuffled split, with the reason, when a class is too rare."""
+    n_train, n_val, n_test = split_sizes(len(y), val_fraction, test_fraction, what)
+    everything = np.arange(len(y))
+    try:
+        rest, test = train_test_split(everything, test_size=n_test, stratify=y, random_state=seed)
+        train, val = train_test_split(rest, test_size=n_val, stratify=y[rest], random_state=seed)
+    except ValueError:  # a class with fewer members than splits
+        return random_split(len(y), val_fraction, test_fraction, seed, what)
+    return train, val, test
+
+
+def stratified_holdout(y: np.ndarray, fraction: float, seed: int, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Carve a validation part of ``fraction`` out of an official training split, stratified by class where every
+    class has at least two members, else at random. Returns (train, val) index arrays."""
+    n_val = max(int(round(len(y) * fraction)), MIN_SPLIT_SAMPLES)
+    if len(y) - n_val < MIN_SPLIT_SAMPLES:
+        raise ArchbenchError(f"{what} has {len(y)} training samples, too few to carve a validation split")
+    everything = np.arange(len(y))
+    _, counts = np.unique(y, return_counts=True)
+    stratify = y if counts.min() >= 2 and n_val >= len(counts) and len(y) - n_val >= len(counts) else None
+    train, val = train_test_split(everything, test_size=n_val, stratify=stratify, random_state=seed)
+    return np.sort(train), np.sort(val)

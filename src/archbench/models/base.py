@@ -124,6 +124,7 @@ class ArchModule(L.LightningModule):
 
     ``target_steps`` > 0 asks for a prediction at each of the last ``target_steps`` steps, (B, T, C), instead
     of one per sample, (B, C); loss and metrics then run over every predicted position.
+    ``class_names`` records the original label of each class index (the data's label mapping) in the hparams.
     ``param_budget`` asks the architecture to pick its width so that its trainable parameter count is
     within 5% of the budget (``budget_width``); the width chosen replaces the configured one in the hparams.
     """
@@ -145,6 +146,7 @@ class ArchModule(L.LightningModule):
         target_steps: int = 0,
         param_budget: int | None = None,
         target_names: list[str] | None = None,
+        class_names: list[str] | None = None,
     ) -> None:
         super().__init__()
         if task not in TASKS:

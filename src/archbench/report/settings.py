@@ -10,10 +10,10 @@ from typing import Any
 import yaml
 
 from archbench.report.render import Block, Table
-from archbench.spec import STUDY_FILE
+from archbench.spec import LINKED_FROM_DATA, STUDY_FILE
 
 INVOCATION_FILE = "invocation.json"  # written by compare: the command, folder, commit and versions
-SHAPES = ("task", "input_size", "seq_len", "output_size", "target_steps", "target_mean", "target_std", "target_names")
+SHAPES = LINKED_FROM_DATA
 STUDY_SHOWN = (
     "archs",
     "datasets",
