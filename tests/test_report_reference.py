@@ -169,3 +169,36 @@ def test_every_model_of_the_bai2018_studies_meets_its_budget_and_reads_the_whole
         count = sum(p.numel() for p in model.parameters() if p.requires_grad)
         budget = options["param_budget"]
         assert abs(count - budget) <= 0.05 * budget, (cell.key, count, budget)
+
+
+ACCURACY_REFERENCE = """
+source: {title: A Review, authors: B. Author, year: 2019}
+tasks:
+  - {name: GunPoint, metric: test_accuracy, datasets: [gunpoint], results: {fcn: 1.0, resnet: 0.991, mlp: 0.927}}
+"""
+
+
+def test_a_reference_without_a_baseline_compares_the_numbers_within_two_sigma(tmp_path: Path):
+    accuracies = {"fcn": [0.98, 0.99, 1.0], "resnet": [0.90, 0.91, 0.92], "mlp": [0.93]}
+    rows = [
+        {"dataset": "gunpoint", "arch": arch, "kind": "model", "seed": str(seed), "status": "ok",
+         "test_accuracy": str(value), "params": "1000", "log_dir": ""}
+        for arch, values in accuracies.items() for seed, value in enumerate(values)
+    ]  # fmt: skip
+    results = tmp_path / "results.csv"
+    with open(results, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=RESULT_COLUMNS, restval="", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    reference = tmp_path / "review.yaml"
+    reference.write_text(ACCURACY_REFERENCE)
+    text = build_report(results, tmp_path / "out", reference=reference).read_text()
+    start = text.index("## Reproduction")
+    section = text[start : text.index("\n## ", start + 1)]
+    lines = [[cell.strip() for cell in line.strip("|").split("|")] for line in section.splitlines() if line[:1] == "|"]
+    table = {row[2]: dict(zip(lines[0], row, strict=True)) for row in lines[2:]}
+    # fcn: mean 0.99, std 0.01: 1.0 is 1σ away; resnet: mean 0.91, std 0.01: 0.991 is 8σ away; mlp: one seed, no σ.
+    assert (table["fcn"]["within 2σ"], table["resnet"]["within 2σ"], table["mlp"]["within 2σ"]) == ("yes", "no", "—")
+    assert table["resnet"]["ours − paper"] == "-0.081"
+    assert "1 of 2 published means lie within 2σ of ours" in section
+    assert "finding holds" not in section

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from archbench.build import build_datamodule, data_fingerprint, resolved_data_config
 from archbench.cli import main
@@ -212,3 +213,42 @@ def test_cell_overrides_reach_only_their_cells_and_data_options_stay_per_dataset
     study_file.write_text("archs: [gru]\ndatasets: [adding]\nseeds: 1\ncell_overrides:\n  wine/*: []\n")
     with pytest.raises(ArchbenchError, match="names no cell of this study"):
         build_study(str(study_file), {}, [])
+
+
+def test_a_protocol_comes_before_every_other_override_and_gives_baselines_only_its_data_options(tmp_path):
+    study_file = tmp_path / "s.yaml"
+    study_file.write_text(
+        "archs: [mlp]\ndatasets: [wine]\nseeds: 1\nbaselines: [sk_linear]\nprotocol: paper\n"
+        "cell_overrides:\n  wine/*: [--data.init_args.val_fraction, '0.2']\n"
+    )
+    study = build_study(str(study_file), {}, [])
+    tokens = {c.arch: study.run_spec(c).overrides for c in study.cells()}
+    paper = ("--data.init_args.val_fraction", "0", "--checkpoint.monitor", "train/loss_epoch",
+             "--model.init_args.lr_schedule", "plateau_train")  # fmt: skip
+    assert tokens["mlp"] == (*paper, "--data.init_args.val_fraction", "0.2")  # the study's own setting wins
+    assert tokens["sk_linear"] == ("--data.init_args.val_fraction", "0", "--data.init_args.val_fraction", "0.2")
+    study_file.write_text("archs: [mlp]\ndatasets: [wine]\nseeds: 1\nprotocol: papr\n")
+    with pytest.raises(ArchbenchError, match="protocol 'papr' is not known; allowed: fair, paper, default"):
+        build_study(str(study_file), {}, [])
+
+
+def test_the_paper_protocol_tests_the_lowest_training_loss_checkpoint_with_the_review_plateau(tmp_path):
+    study_file = tmp_path / "s.yaml"
+    study_file.write_text(
+        "archs: [mlp]\ndatasets: [wine]\nseeds: 1\nprotocol: paper\nmax_epochs: 3\n"
+        "cell_overrides:\n  wine/*: [--data.init_args.val_fraction, '0.2']\n"
+    )
+    code = main(["compare", "--study", str(study_file), "--name", "p", "--log_root", str(tmp_path / "logs"),
+                 "--reports_root", str(tmp_path / "reports")])  # fmt: skip
+    assert code == 0
+    (row,) = rows(tmp_path / "reports" / "p" / "results.csv")
+    log_dir = Path(row["log_dir"])
+    config = yaml.safe_load((log_dir / "config.yaml").read_text())
+    assert config["checkpoint"]["monitor"] == "train/loss_epoch"
+    assert yaml.safe_load((log_dir / "hparams.yaml").read_text())["lr_schedule"] == "plateau_train"
+    run = json.loads((log_dir / "run.json").read_text())
+    events = EventAccumulator(str(log_dir), size_guidance={"scalars": 0}).Reload()
+    train_losses = [event.value for event in events.Scalars("train/loss_epoch")]
+    assert len(train_losses) == 3
+    tested_epoch = int(Path(run["checkpoint"]).stem.split("epoch=")[1])
+    assert tested_epoch == train_losses.index(min(train_losses))

@@ -28,6 +28,19 @@ LINKED_FROM_DATA = (
     "task", "input_size", "seq_len", "output_size", "target_steps", "target_mean", "target_std", "target_names",
     "class_names",
 )  # fmt: skip
+# How a study's models are trained and which checkpoint is tested (`protocol:` in a study file). Its tokens come
+# before every other override of a cell, so a study can still change any of them.
+PROTOCOLS = {
+    # archbench's: a validation split carved from the training data; the best-validation checkpoint is tested, the
+    # learning rate halves when the validation loss stalls and training stops when it has not improved for 50 epochs.
+    "fair": ("--model.init_args.lr_schedule", "plateau", "--early_stopping_patience", "50"),
+    # Fawaz et al. 2019's: no validation split, the lowest-training-loss checkpoint is tested, and the learning rate
+    # halves when the training loss stalls for 50 epochs (down to 1e-4).
+    "paper": ("--data.init_args.val_fraction", "0", "--checkpoint.monitor", "train/loss_epoch",
+              "--model.init_args.lr_schedule", "plateau_train"),
+    # What a run does without a protocol: whatever its configs say (the best-validation checkpoint is tested).
+    "default": (),
+}  # fmt: skip
 PRUNERS = ("median", "hyperband", "none")
 TUNE_KEYS = {"trials", "pruner", "sampler_seed"}
 MAX_SEED = 2**32 - 1  # numpy's and Lightning's seed range
@@ -289,6 +302,7 @@ class StudySpec:
     overrides: list[str] = field(default_factory=list)
     cell_overrides: dict[str, list[str]] = field(default_factory=dict)
     reference: str | None = None
+    protocol: str = "default"  # a key of PROTOCOLS
     tune: dict[str, Any] | None = None  # {trials: N, pruner: median, sampler_seed: 0}: the same budget for every arch
     log_root: str = "lightning_logs"
     reports_root: str = "reports"
@@ -315,6 +329,8 @@ class StudySpec:
             raise ArchbenchError(
                 f"study tune settings {self.tune}: allowed: trials (>= 1), {', '.join(sorted(TUNE_KEYS - {'trials'}))}"
             )
+        if self.protocol not in PROTOCOLS:
+            raise ArchbenchError(f"protocol {self.protocol!r} is not known; allowed: {', '.join(PROTOCOLS)}")
         if not self.seeds:
             raise ArchbenchError("a study needs at least one seed; allowed: --seeds N with N >= 1")
         for seed in self.seeds:
@@ -343,12 +359,16 @@ class StudySpec:
         ]
 
     def cell_tokens(self, cell: Cell) -> list[str]:
-        """Overrides of this cell: per architecture, then per dataset, then per pair; the study's own
-        ``overrides`` (which include the command line's) come last and win. A baseline takes only the data's."""
+        """Overrides of this cell: the protocol's, then per architecture, then per dataset, then per pair; the study's
+        own ``overrides`` (which include the command line's) come last and win. A baseline takes only the data's
+        (the protocol's data options included, so it sees the same splits)."""
         keys = (f"*/{cell.arch}", f"{cell.dataset}/*", f"{cell.dataset}/{cell.arch}")
+        protocol = list(PROTOCOLS[self.protocol])
         if cell.is_baseline:
             keys = (f"{cell.dataset}/*",)
-        return [token for key in keys for token in self.cell_overrides.get(key, [])] + list(self.overrides)
+            protocol = [t for k, v in option_pairs(protocol) if k.startswith("--data.") for t in (k, v)]
+        cell_tokens = [token for key in keys for token in self.cell_overrides.get(key, [])]
+        return protocol + cell_tokens + list(self.overrides)
 
     def run_spec(self, cell: Cell) -> RunSpec:
         """The cell's run. A baseline's spec differs from its model cells' only in ``arch``, so it is given exactly

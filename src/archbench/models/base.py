@@ -142,7 +142,7 @@ class ArchModule(L.LightningModule):
         target_std: list[float] | None = None,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
-        lr_schedule: Literal["none", "cosine", "plateau"] = "none",
+        lr_schedule: Literal["none", "cosine", "plateau", "plateau_train"] = "none",
         target_steps: int = 0,
         param_budget: int | None = None,
         target_names: list[str] | None = None,
@@ -337,4 +337,7 @@ class ArchModule(L.LightningModule):
         if schedule == "plateau":
             scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=3)
             return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "monitor": "val/loss"}}
+        if schedule == "plateau_train":  # Fawaz et al. 2019: on the training loss, for runs without validation
+            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=50, min_lr=1e-4)
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "monitor": "train/loss_epoch"}}
         return optimizer
