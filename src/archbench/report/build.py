@@ -14,6 +14,7 @@ from archbench.errors import ArchbenchError
 from archbench.report.columns import COST_COLUMNS, LOWER_IS_BETTER, METRIC_RANGE, PRIMARY_METRIC, RESULT_COLUMNS
 from archbench.report.curves import Curve, read_scalar
 from archbench.report.plots import plot_bars, plot_quality_vs_cost, plot_val_curves
+from archbench.report.ranking import DatasetScores, ranking_section
 from archbench.report.reference import load_reference, reproduction_section
 from archbench.report.render import Block, Table, render_html, render_markdown
 from archbench.report.settings import settings_blocks
@@ -165,13 +166,14 @@ def seed_groups(rows: list[Row], metric: str) -> dict[str, dict[int, float]]:
 
 def dataset_section(
     dataset: str, rows: list[Row], out_dir: Path, base: Path, alpha: float, margin: float | None
-) -> tuple[list[Block], list[str]]:
-    """The blocks of one dataset's section and its row of the verdict table; writes the section's figures."""
+) -> tuple[list[Block], list[str], DatasetScores]:
+    """The blocks of one dataset's section, its row of the verdict table and its networks' mean scores; writes the
+    section's figures."""
     ok = [r for r in rows if r["status"] == "ok"]
     metric = primary_metric(rows)
     if metric is None or not ok:
         line = f"{dataset}: no successful runs — nothing to compare"
-        return [("h2", dataset), ("p", line)], [dataset, "—", "—", line, "—"]
+        return [("h2", dataset), ("p", line)], [dataset, "—", "—", line, "—"], DatasetScores(dataset, None, {})
     networks = seed_groups([r for r in ok if r["kind"] != "baseline"], metric)
     baselines = seed_groups([r for r in ok if r["kind"] == "baseline"], metric)
     analysis = analyze(networks, not LOWER_IS_BETTER[metric], baselines, margin, alpha, METRIC_RANGE[metric])
@@ -195,7 +197,8 @@ def dataset_section(
         ("img", f"{stem}_cost.png"),
     ]
     best = analysis.networks[0].arch if analysis.networks else "—"
-    return blocks, [dataset, metric, best, line, baseline_text or "—"]
+    scores = DatasetScores(dataset, metric, {c.arch: c.mean for c in analysis.networks})
+    return blocks, [dataset, metric, best, line, baseline_text or "—"], scores
 
 
 def failed_table(rows: list[Row]) -> Block:
@@ -232,16 +235,23 @@ def build_report(
     reproduction = reproduction_section(rows, load_reference(reference)) if reference else []
     out_dir.mkdir(parents=True, exist_ok=True)
     sections: list[Block] = []
-    verdicts = []
+    verdicts, scores = [], []
     for dataset in sorted({r["dataset"] for r in rows}):
         dataset_rows = [r for r in rows if r["dataset"] == dataset]
-        blocks, verdict_row = dataset_section(dataset, dataset_rows, out_dir, results_csv.parent, alpha, margin)
+        blocks, verdict_row, dataset_scores = dataset_section(
+            dataset, dataset_rows, out_dir, results_csv.parent, alpha, margin
+        )
         sections.extend(blocks)
         verdicts.append(verdict_row)
+        scores.append(dataset_scores)
+    networks = sorted({r["arch"] for r in rows if r["kind"] != "baseline"})
+    # Ranking needs something to rank over: one dataset, or one architecture, has no ranking section.
+    ranking = ranking_section(scores, networks, out_dir, alpha) if len(scores) >= 2 and len(networks) >= 2 else []
     blocks: list[Block] = [
         ("h1", TITLE),
         ("h2", "Verdict"),
         Table(["dataset", "metric", "best network", "verdict", "baselines"], verdicts),
+        *ranking,
         *reproduction,
         *sections,
         *settings_blocks(out_dir, rows),
