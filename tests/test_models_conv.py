@@ -187,7 +187,7 @@ def test_param_budget_picks_filters_within_5_percent(arch, budget):
 @pytest.mark.parametrize("arch", CONV_MODELS)
 def test_conv_models_fit_tabular_and_sequence_data_through_the_cli(train_run, arch, data):
     small = ["--data.init_args.num_samples", "300", "--data.init_args.seq_len", "24"] if data == "adding" else []
-    record = train_run(arch, data, *small, "--model.init_args.filters", "[16, 32, 16]", epochs=2)
+    record = train_run(arch, data, *small, "--model.init_args.filters", "[16, 32, 16]")
     assert record["status"] == "ok", record["error"]
     primary = "test/mse" if data == "adding" else "test/accuracy"
     assert math.isfinite(record["metrics"][primary]) and math.isfinite(record["metrics"]["test/loss"])
