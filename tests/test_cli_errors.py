@@ -113,13 +113,13 @@ def test_non_positive_sizes_and_learning_rate(capsys, tmp_path, option, value, e
 
 def test_console_script_exits_2_with_one_line(tmp_path):
     done = subprocess.run(
-        [Path(sys.executable).with_name("archbench"), "train", "--arch", "resnet"],
+        [Path(sys.executable).with_name("archbench"), "train", "--arch", "resnet50"],
         capture_output=True,
         text=True,
         cwd=Path(__file__).parents[1],
     )
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [f"archbench: error: unknown ARCH 'resnet'; allowed: {ARCHS}"]
+    assert done.stderr.strip().splitlines() == [f"archbench: error: unknown ARCH 'resnet50'; allowed: {ARCHS}"]
 
 
 def test_gpu_profile_without_a_gpu_is_a_one_line_error(capsys, tmp_path):

@@ -13,7 +13,7 @@ from torchmetrics import MeanMetric, MetricCollection
 from torchmetrics.classification import AUROC, Accuracy, F1Score
 from torchmetrics.regression import MeanAbsoluteError, MeanSquaredError, R2Score
 
-from archbench.data.base import TASKS, require_positive
+from archbench.data.base import TASKS, ArchDataModule, require_positive
 from archbench.errors import ArchbenchError
 
 STAGES = ("train", "val", "test")
@@ -104,6 +104,11 @@ def closest_width(count: Callable[[int], int], budget: int) -> int:
     return min({max(low - 1, 1), low}, key=lambda width: (abs(count(width) - budget), width))
 
 
+def proportional_widths(widths: list[int], first: int) -> list[int]:
+    """``widths`` rescaled so the first is ``first``, the others keeping their ratio to it (at least 1 each)."""
+    return [max(1, round(first * width / widths[0])) for width in widths]
+
+
 def writes_step_logs(trainer: L.Trainer) -> bool:
     """Lightning's rule for writing step metrics: every ``log_every_n_steps`` steps, and when stopping."""
     every = trainer.log_every_n_steps
@@ -131,6 +136,7 @@ class ArchModule(L.LightningModule):
 
     arch_name = "custom"
     default_data = "house_prices"  # what `archbench train --arch <this>` trains on when no --data is given
+    reads_padding = False  # whether forward reads steps that are NaN in every channel as padding (unequal_length=pad)
 
     def __init__(
         self,
@@ -271,6 +277,17 @@ class ArchModule(L.LightningModule):
         # Loading a checkpoint passes its hparams back to __init__, which does not take derived facts.
         for name in self.derived_hparams:
             checkpoint.get("hyper_parameters", {}).pop(name, None)
+
+    def setup(self, stage: str) -> None:
+        # Checked once on the data in memory: a NaN check on each batch would make every step wait for the device.
+        datamodule = self.trainer.datamodule
+        if self.reads_padding or not isinstance(datamodule, ArchDataModule):
+            return
+        if any(bool(torch.isnan(x).any()) for x in datamodule.prepared.x.values()):
+            raise ArchbenchError(
+                f"{self.arch_name} cannot read NaN-padded sequences (unequal_length=pad); "
+                "use unequal_length=resample or arch fcn/resnet"
+            )
 
     def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if self.task == "regression":
