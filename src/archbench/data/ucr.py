@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 from sklearn.preprocessing import scale
@@ -15,19 +15,7 @@ from archbench.data.labels import encode_labels
 from archbench.data.splits import random_holdout, stratified_holdout
 from archbench.errors import ArchbenchError
 
-# Archive name -> task, for every problem sktime 1.2 ships in sktime/datasets/data/ (no download ever happens).
-UCR_DATASETS = {
-    "ACSF1": "classification",
-    "ArrowHead": "classification",
-    "BasicMotions": "classification",
-    "GunPoint": "classification",
-    "ItalyPowerDemand": "classification",
-    "JapaneseVowels": "classification",
-    "OSULeaf": "classification",
-    "PLAID": "classification",
-    "Covid3Month": "regression",
-    "Tecator": "regression",
-}
+# Every problem sktime 1.2 ships in sktime/datasets/data/: only these load, so no download ever happens.
 UCRName = Literal[
     "ACSF1",
     "ArrowHead",
@@ -40,6 +28,8 @@ UCRName = Literal[
     "Covid3Month",
     "Tecator",
 ]
+UCR_DATASETS: tuple[str, ...] = get_args(UCRName)
+REGRESSION = ("Covid3Month", "Tecator")  # one value per series (Tan et al. 2021); the others have class labels
 
 
 def sktime_data_folder() -> Path:
@@ -70,7 +60,7 @@ def read_split(name: str, split: str) -> tuple[object, np.ndarray]:
     # sktime is imported here, not at the top: its import takes seconds, and only runs on these datasets need it.
     from sktime.datasets import load_UCR_UEA_dataset
 
-    y_dtype = "float" if UCR_DATASETS[name] == "regression" else "str"
+    y_dtype = "float" if name in REGRESSION else "str"
     nested, y = load_UCR_UEA_dataset(name, split=split, return_type="nested_univ", y_dtype=y_dtype)
     return nested, np.asarray(y)
 
@@ -130,7 +120,7 @@ class UCRDataModule(ArchDataModule):
         if unequal_length not in ("resample", "pad"):
             raise ArchbenchError(f"unequal_length {unequal_length!r} is not known; allowed: resample, pad")
         self.name = dataset
-        self.task = UCR_DATASETS[dataset]
+        self.task = "regression" if dataset in REGRESSION else "classification"
         self.unequal_length = unequal_length
         self.normalize = normalize
         self.pads_with_nan = unequal_length == "pad"
