@@ -71,6 +71,7 @@ class ArchDataModule(L.LightningDataModule):
 
     name: str = "data"
     task: str = "regression"
+    pads_with_nan: bool = False  # x may end in NaN steps, the padding of unequal-length series (data/ucr.py)
 
     def __init__(
         self,
@@ -100,11 +101,16 @@ class ArchDataModule(L.LightningDataModule):
     def prepared(self) -> Prepared:
         splits = self.load_splits()
         for field in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
-            require_finite(getattr(splits, field), f"{self.name} {field}")
+            values = getattr(splits, field)
+            if self.pads_with_nan and field.startswith("x_"):
+                values = np.where(np.isnan(values), 0.0, values)  # padding may be NaN, inf never
+            require_finite(values, f"{self.name} {field}")
         stats_axes = tuple(range(splits.x_train.ndim - 1))
         features = splits.x_train.shape[-1]
-        x_mean = splits.x_train.mean(axis=stats_axes) if self.scale_features else np.zeros(features)
-        x_std = _safe_std(splits.x_train, stats_axes) if self.scale_features else np.ones(features)
+        # Padding is left out of the statistics and stays NaN through the scaling.
+        mean_of, std_of = (np.nanmean, np.nanstd) if self.pads_with_nan else (np.mean, np.std)
+        x_mean = mean_of(splits.x_train, axis=stats_axes) if self.scale_features else np.zeros(features)
+        x_std = _safe_std(splits.x_train, stats_axes, std_of) if self.scale_features else np.ones(features)
         if self.task == "regression":
             y_mean, y_std = splits.y_train.mean(axis=0), _safe_std(splits.y_train, (0,))
         else:
@@ -217,6 +223,6 @@ def column_errors(preds: torch.Tensor, target: torch.Tensor, names: list[str], s
     return found
 
 
-def _safe_std(array: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
-    std = array.std(axis=axes)
+def _safe_std(array: np.ndarray, axes: tuple[int, ...], std_of=np.std) -> np.ndarray:
+    std = std_of(array, axis=axes)
     return np.where(std > 0, std, 1.0)

@@ -69,12 +69,25 @@ def stratified_split(
     return train, val, test
 
 
+def holdout_size(n: int, fraction: float, what: str) -> int:
+    """Samples in a validation part of ``fraction`` carved out of ``n`` official training samples."""
+    n_val = max(int(round(n * fraction)), MIN_SPLIT_SAMPLES)
+    if n - n_val < MIN_SPLIT_SAMPLES:
+        raise ArchbenchError(f"{what} has {n} training samples, too few to carve a validation split")
+    return n_val
+
+
+def random_holdout(n: int, fraction: float, seed: int, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Carve a validation part of ``fraction`` out of an official training split at random (regression targets).
+    Returns (train, val) index arrays."""
+    train, val = train_test_split(np.arange(n), test_size=holdout_size(n, fraction, what), random_state=seed)
+    return np.sort(train), np.sort(val)
+
+
 def stratified_holdout(y: np.ndarray, fraction: float, seed: int, what: str) -> tuple[np.ndarray, np.ndarray]:
     """Carve a validation part of ``fraction`` out of an official training split, stratified by class where every
     class has at least two members, else at random. Returns (train, val) index arrays."""
-    n_val = max(int(round(len(y) * fraction)), MIN_SPLIT_SAMPLES)
-    if len(y) - n_val < MIN_SPLIT_SAMPLES:
-        raise ArchbenchError(f"{what} has {len(y)} training samples, too few to carve a validation split")
+    n_val = holdout_size(len(y), fraction, what)
     everything = np.arange(len(y))
     _, counts = np.unique(y, return_counts=True)
     stratify = y if counts.min() >= 2 and n_val >= len(counts) and len(y) - n_val >= len(counts) else None
