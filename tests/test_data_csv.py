@@ -13,7 +13,7 @@ import yaml
 from archbench.build import data_fingerprint, resolved_data_config
 from archbench.cli import main
 from archbench.data import CSVDataModule, CSVSeriesDataModule
-from archbench.data.csv import note
+from archbench.data.csv_file import note
 from archbench.errors import ArchbenchError
 from archbench.report.settings import class_mapping
 from archbench.spec import RunSpec
@@ -177,6 +177,23 @@ def test_a_leading_gap_that_cannot_be_filled_drops_its_rows_with_a_note(tmp_path
     x, _ = CSVDataModule(path=str(path), task="regression", missing="ffill").load_arrays()
     assert x[0, 0] == 2 and len(x) == 38
     assert any("dropped the first 2 rows" in line for line in stderr_notes(capsys))
+
+
+def test_rows_without_a_time_are_an_error_or_dropped(tmp_path):
+    frame = table(60).assign(target=1.0)
+    frame.insert(0, "when", pd.date_range("2020-01-01", periods=60).strftime("%Y-%m-%d"))
+    frame.loc[4, "when"] = ""
+    path = str(write(tmp_path / "t.csv", frame))
+    message = error_of(CSVDataModule(path=path, time_column="when", task="regression"))
+    assert "time column 'when'" in message and "line 6" in message and "--data.missing drop" in message
+    x, _ = CSVDataModule(path=path, time_column="when", task="regression", missing="drop").load_arrays()
+    assert len(x) == 59
+
+
+@pytest.mark.parametrize(("option", "value"), [("missing", "mean"), ("task", "ranking")])
+def test_an_unknown_choice_lists_the_allowed_ones(tmp_path, option, value):
+    with pytest.raises(ArchbenchError, match=f"{option} '{value}' is not known; allowed: "):
+        CSVDataModule(path=str(tmp_path / "t.csv"), **{option: value})
 
 
 # --- reading errors -------------------------------------------------------------------------------------------------
