@@ -73,7 +73,7 @@ def test_nan_or_inf_values(capsys, tmp_path, bad):
     rows[5] = f"5,{bad},5"
     table = write_csv(tmp_path / "t.csv", "a,b,target", rows)
     message = fail(capsys, tmp_path, "--arch", "mlp", "--data", "csv", "--data.path", str(table))
-    assert "'b'" in message and bad in message and "row 7" in message and "finite" in message
+    assert "'b'" in message and bad in message and "line 7" in message and "finite" in message
 
 
 def test_fewer_rows_than_the_splits_need(capsys, tmp_path):

@@ -57,7 +57,10 @@ def one_line_error(capsys, *args: str) -> str:
         (["--model.hiden_sizes", "[3]"], "unknown option --model.hiden_sizes; did you mean --model.hidden_sizes"),
         (["--trainer.max_epocs", "3"], "unknown option --trainer.max_epocs; did you mean --trainer.max_epochs"),
         (["--max_epoch", "3"], "unknown option --max_epoch; did you mean --max_epochs?"),
-        (["--data", "csv_series", "--data.columns", "value"], "--data.columns got 'value'; expected list[str] | None"),
+        (
+            ["--data", "csv_series", "--data.target_columns", "value"],
+            "--data.target_columns got 'value'; expected list[str] | None",
+        ),
         (["--data.batch_size", "abc"], "--data.batch_size got 'abc'; expected int"),
         (["--seed", "-1"], "seed -1 is out of range; allowed: 0..4294967295"),
         (["--seed", str(2**32)], "seed 4294967296 is out of range"),

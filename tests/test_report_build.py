@@ -203,6 +203,7 @@ def test_a_compared_study_report_says_what_was_run(tmp_path):
     assert "Command: `archbench compare --archs linear,mlp --data wine --seeds 2" in section
     assert "archbench commit " in section and "torch " in section
     assert "| wine | mlp |" in section and "hidden_sizes=[64, 64]" in section and "lr=0.02" in section
+    assert "classes " not in section, "wine's labels 0, 1, 2 are their own class indices: no mapping to show"
     html = (tmp_path / "reports" / "w" / "report.html").read_text()
     assert "overflow-x: auto" in html, "wide tables scroll instead of overflowing a laptop screen"
 

@@ -1,54 +1,51 @@
-"""DataModules over the user's own CSV files: a table with a target column, or a time series."""
+"""DataModules over the user's own CSV files: a table with a target column, or a time series.
+
+The file is read by ``csv_file.CSVFile``; these classes choose its columns, infer the task, encode class labels and
+split the rows.
+"""
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
+import re
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+import pandas as pd
 
+from archbench.data.base import TASKS, Splits
+from archbench.data.csv_file import MISSING, MISSING_HINT, CSVFile, exact_numbers, first_line, note, require_choice
+from archbench.data.labels import encode_labels
 from archbench.data.sequence import SeriesDataModule
+from archbench.data.splits import chronological_split, random_split, stratified_split
 from archbench.data.tabular import TabularDataModule
 from archbench.errors import ArchbenchError
 
-
-def read_table(path: str | Path) -> tuple[list[str], list[list[str]]]:
-    """Read a headed CSV file into its header and rows of text cells."""
-    path = Path(path)
-    if not path.is_file():
-        raise ArchbenchError(f"CSV file not found: {path}")
-    with path.open(newline="") as handle:
-        rows = list(csv.reader(handle))
-    if len(rows) < 2:
-        raise ArchbenchError(f"CSV file {path} has no data rows; allowed: a header line and numeric rows")
-    return [h.strip() for h in rows[0]], rows[1:]
+# A target is taken for class labels when it is text, or whole numbers with at most this many distinct values that
+# are at most this share of the rows (two values always are).
+MAX_INFERRED_CLASSES = 20
+MAX_CLASS_SHARE = 0.05
+# Column names that say "time axis": t, year, order_date, timestamp, Date (not update or lifetime).
+TIME_LIKE_NAME = re.compile(r"^(t|step|index|idx|epoch|month|week|day)$|(^|[^a-z])(date|time|year)", re.IGNORECASE)
 
 
-def numeric_columns(path: str | Path, header: list[str], rows: list[list[str]], wanted: list[str]) -> np.ndarray:
-    """The named columns as floats, naming the first missing column or non-numeric or non-finite cell."""
-    missing = [c for c in wanted if c not in header]
-    if missing:
-        raise ArchbenchError(f"column {missing[0]!r} is not in {path}; allowed: {', '.join(header)}")
-    positions = [header.index(c) for c in wanted]
-    values = np.empty((len(rows), len(positions)))
-    for r, row in enumerate(rows):
-        for c, position in enumerate(positions):
-            cell = row[position].strip() if position < len(row) else ""
-            try:
-                values[r, c] = float(cell)
-            except ValueError:
-                raise ArchbenchError(
-                    f"column {wanted[c]!r} of {path} is not numeric (row {r + 2}: {cell!r}); allowed: numbers only"
-                ) from None
-            if not np.isfinite(values[r, c]):
-                raise ArchbenchError(
-                    f"column {wanted[c]!r} of {path} has {cell!r} at row {r + 2}; allowed: finite numbers only"
-                )
-    return values
+@dataclass(frozen=True)
+class LoadedTable:
+    """A table as read: inputs, targets (numbers or class indices) and the task they are for."""
+
+    x: np.ndarray
+    y: np.ndarray
+    task: str
 
 
 class CSVDataModule(TabularDataModule):
-    """The user's table: numeric feature columns and one target column (regression or class labels)."""
+    """The user's table: numeric feature columns and one target column (numbers, or class labels of any kind).
+
+    ``task`` None infers it from the target (see ``MAX_INFERRED_CLASSES``) and says so in one line. With a
+    ``time_column`` the rows are split chronologically (oldest train, newest test); otherwise classification
+    splits are stratified by class and regression splits random. Rows without a target are never filled in: they
+    are an error with ``missing: error`` and dropped otherwise.
+    """
 
     name = "csv"
 
@@ -56,47 +53,182 @@ class CSVDataModule(TabularDataModule):
         self,
         path: str = "data.csv",
         target: str = "target",
-        task: str = "regression",
-        features: list[str] | None = None,
+        task: str | None = None,
+        feature_columns: list[str] | None = None,
+        drop_columns: list[str] | None = None,
+        time_column: str | None = None,
+        missing: str = "error",
+        delimiter: str = ",",
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        if task not in ("regression", "classification"):
-            raise ArchbenchError(f"task {task!r} is not known; allowed: regression, classification")
+        if task is not None:
+            require_choice("task", task, TASKS)
+        require_choice("missing", missing, MISSING)
         self.path = path
         self.target = target
-        self.task = task
-        self.features = features
+        self.requested_task = task
+        self.feature_columns = feature_columns
+        self.drop_columns = drop_columns or []
+        self.time_column = time_column
+        self.missing = missing
+        self.delimiter = delimiter
+
+    @property
+    def task(self) -> str:
+        """As given, else inferred from the target column (reading the file)."""
+        return self.table.task
+
+    @cached_property
+    def table(self) -> LoadedTable:
+        source = CSVFile(self.path, self.delimiter)
+        source.require("--data.target", [self.target])
+        source.require("--data.feature_columns", self.feature_columns or [])
+        source.require("--data.drop_columns", self.drop_columns)
+        source.require("--data.time_column", [self.time_column] if self.time_column else [])
+        left_out = {self.target, self.time_column, *self.drop_columns}
+        features = self.feature_columns or [c for c in source.columns if c not in left_out]
+        if not features:
+            raise ArchbenchError(
+                f"{source.path} has no feature column beside target {self.target!r}; allowed: a table with the"
+                f" target and at least one feature column (columns found: {', '.join(source.columns)})"
+            )
+        unlabelled = source.gaps(self.target)
+        if unlabelled.any():
+            if self.missing == "error":
+                raise ArchbenchError(
+                    f"target {self.target!r} of {source.path} has a gap at line {first_line(unlabelled)}; "
+                    f"allowed: a target on every row, or {MISSING_HINT} to drop rows without one"
+                )
+            note(f"dropped {int(unlabelled.sum())} rows of {source.path} without a target")
+            source.keep(unlabelled.index[~unlabelled])
+        times = source.sort_by_time(self.time_column, self.missing) if self.time_column else None
+        x = pd.DataFrame({c: source.numbers(c) for c in features})
+        x = source.fill_gaps(x, self.missing, times)
+        source.keep(x.index)
+        task = self.requested_task or self.infer_task(source)
+        if task == "classification":
+            labels = source.cells[self.target]
+            if exact_numbers(labels).notna().all():
+                labels = exact_numbers(labels)  # 3 and 3.0 are one class
+            (y,), self.label_names = encode_labels(labels.to_numpy())
+        else:
+            y = source.numbers(self.target, "class labels need --data.task classification").to_numpy()
+        return LoadedTable(x.to_numpy(dtype=float), y, task)
+
+    def infer_task(self, source: CSVFile) -> str:
+        labels = source.cells[self.target]
+        values = exact_numbers(labels)
+        distinct = labels.nunique()
+        if values.isna().any():
+            task, why = "classification", f"text labels ({distinct} distinct)"
+        else:
+            whole = bool((values == values.round()).all())
+            few = distinct <= 2 or (distinct <= MAX_INFERRED_CLASSES and distinct <= MAX_CLASS_SHARE * len(values))
+            task = "classification" if whole and few else "regression"
+            kind = "whole numbers" if whole else "numbers"
+            why = f"{kind} with {distinct} distinct values in {len(values)} rows"
+        other = "regression" if task == "classification" else "classification"
+        note(f"task {task} inferred from target {self.target!r} ({why}); override with --data.task {other}")
+        return task
 
     def load_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        header, rows = read_table(self.path)
-        y = numeric_columns(self.path, header, rows, [self.target])[:, 0]
-        features = self.features or [c for c in header if c != self.target]
-        x = numeric_columns(self.path, header, rows, features)
-        if self.task == "classification":
-            if not np.all(y == np.round(y)) or y.min() < 0:
-                raise ArchbenchError(
-                    f"target {self.target!r} of {self.path} must hold class labels 0..K-1 for classification"
-                )
-            y = y.astype(np.int64)
-        return x, y
+        return self.table.x, self.table.y
+
+    def load_splits(self) -> Splits:
+        x, y = self.load_arrays()
+        if self.time_column:
+            parts = chronological_split(np.arange(len(x)), self.val_fraction, self.test_fraction, self.name)
+        elif self.task == "classification":
+            parts = stratified_split(y, self.val_fraction, self.test_fraction, self.seed, self.name)
+        else:
+            parts = random_split(len(x), self.val_fraction, self.test_fraction, self.seed, self.name)
+        y = y.reshape(len(y), -1) if self.task == "regression" else y
+        return Splits(*(array[rows] for rows in parts for array in (x, y)))
 
 
 class CSVSeriesDataModule(SeriesDataModule):
-    """The user's time series: one or more numeric columns, rows in time order; forecast every column."""
+    """The user's time series: ``target_columns`` are forecast (and fed as inputs); ``feature_columns`` not among
+    them are covariates, fed as inputs only. Rows are in file order, or sorted by ``time_column``."""
 
     name = "csv_series"
 
-    def __init__(self, path: str = "series.csv", columns: list[str] | None = None, **kwargs) -> None:
+    def __init__(
+        self,
+        path: str = "series.csv",
+        target_columns: list[str] | None = None,
+        feature_columns: list[str] | None = None,
+        drop_columns: list[str] | None = None,
+        time_column: str | None = None,
+        missing: str = "error",
+        delimiter: str = ",",
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
+        require_choice("missing", missing, MISSING)
         self.path = path
-        self.columns = columns
+        self.target_columns = target_columns
+        self.feature_columns = feature_columns or []
+        self.drop_columns = drop_columns or []
+        self.time_column = time_column
+        self.missing = missing
+        self.delimiter = delimiter
+
+    @cached_property
+    def series(self) -> pd.DataFrame:
+        """The target columns, then the covariates, as floats in time order with gaps handled."""
+        source = CSVFile(self.path, self.delimiter)
+        for option in ("target_columns", "feature_columns", "drop_columns"):
+            source.require(f"--data.{option}", getattr(self, option) or [])
+        source.require("--data.time_column", [self.time_column] if self.time_column else [])
+        left_out = {self.time_column, *self.drop_columns, *self.feature_columns}
+        targets = self.target_columns or [c for c in source.columns if c not in left_out]
+        covariates = [c for c in self.feature_columns if c not in targets]
+        if not targets:
+            raise ArchbenchError(f"{source.path} has no column to forecast; allowed: --data.target_columns [...]")
+        times = source.sort_by_time(self.time_column, self.missing) if self.time_column else None
+        values = pd.DataFrame({c: source.numbers(c) for c in [*targets, *covariates]})
+        if times is None:
+            self.warn_about_time_like(values)
+        elif times.duplicated().any():
+            line = times.index[times.duplicated()][0]
+            raise ArchbenchError(
+                f"time column {self.time_column!r} of {source.path} repeats {source.cells.at[line, self.time_column]!r}"
+                f" at line {line}; allowed: one row per time step in a series"
+            )
+        values = source.fill_gaps(values, self.missing, times)
+        if times is not None:
+            self.note_uneven_steps(times.loc[values.index])
+        self.covariates = covariates
+        return values
+
+    def warn_about_time_like(self, values: pd.DataFrame) -> None:
+        """A time axis left among the columns is forecast and fed back as an input: a trivially good score."""
+        for name, column in values.items():
+            steps = column.diff().dropna()
+            counts_up = len(steps) > 0 and steps.iloc[0] > 0 and bool((steps == steps.iloc[0]).all())
+            if TIME_LIKE_NAME.search(str(name)) or counts_up:
+                note(
+                    f"warning: column {name!r} of {self.path} looks like a time axis, and is forecast and fed as an "
+                    f"input; if it is one, use --data.time_column {name}"
+                )
+
+    def note_uneven_steps(self, times: pd.Series) -> None:
+        steps = times.diff().dropna()
+        if len(steps) and steps.nunique() > 1:
+            usual = steps.mode().iloc[0]
+            odd = int((steps != usual).sum())
+            note(
+                f"{odd} of {len(steps)} time steps of {self.path} differ from the usual step {usual}; "
+                "windows treat every row as one step"
+            )
 
     def load_series(self) -> np.ndarray:
-        header, rows = read_table(self.path)
-        self.found_columns = self.columns or header
-        return numeric_columns(self.path, header, rows, self.found_columns)
+        return self.series.to_numpy(dtype=float)
 
     def series_columns(self) -> list[str]:
-        self.prepared  # noqa: B018 - the header is read with the data
-        return list(self.found_columns)
+        return [str(c) for c in self.series.columns]
+
+    def covariate_columns(self) -> list[str]:
+        self.series  # noqa: B018 - the columns are chosen when the file is read
+        return list(self.covariates)

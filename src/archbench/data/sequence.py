@@ -6,15 +6,16 @@ import numpy as np
 import torch
 
 from archbench.data.base import ArchDataModule, Splits, column_errors, require_positive
-from archbench.data.splits import chronological_split, make_windows, random_split
+from archbench.data.splits import chronological_split, make_windows, random_split, require_window_fits
 from archbench.errors import ArchbenchError
 
 
 class SeriesDataModule(ArchDataModule):
     """A series (T, C) split chronologically, then windowed: no window straddles two splits.
 
-    Every column is both an input channel and a target: a window (window, C) is followed by ``horizon`` steps
-    of all C columns, flattened step by step, (horizon · C). ``season_length`` (steps per season, e.g. 7 for
+    Every column is an input channel; all but the last ``covariate_columns()`` are also targets: a window
+    (window, C) is followed by ``horizon`` steps of the K target columns, flattened step by step, (horizon · K).
+    ``season_length`` (steps per season, e.g. 7 for
     daily data with a weekly cycle) adds the seasonal-naive forecast to the naive baselines.
     """
 
@@ -37,18 +38,25 @@ class SeriesDataModule(ArchDataModule):
         channels = self.input_size
         return [f"y{i}" for i in range(channels)] if channels > 1 else ["y"]
 
+    def covariate_columns(self) -> list[str]:
+        """Names of the input-only channels (seen in the window, not forecast), the last ones of the series."""
+        return []
+
     @property
     def target_names(self) -> list[str]:
-        return self.series_columns()
+        columns = self.series_columns()
+        return columns[: len(columns) - len(self.covariate_columns())]
 
     def last_steps(self, stage: str, steps: int) -> torch.Tensor:
         """The last ``steps`` steps of each window of ``stage`` in original units, (N, steps, C).
 
         Inputs are standardised with the training windows' per-channel statistics (not the targets' per-output
-        ones), so they are undone with those; channel c of the input is target column c.
+        ones), so they are undone with those; channel c of the input is target column c (covariates come last).
         """
-        x = self.prepared.x[stage][:, -steps:]
-        return x * torch.tensor(self.prepared.feature_std) + torch.tensor(self.prepared.feature_mean)
+        targets = len(self.target_names)
+        x = self.prepared.x[stage][:, -steps:, :targets]
+        std, mean = (torch.tensor(stat[:targets]) for stat in (self.prepared.feature_std, self.prepared.feature_mean))
+        return x * std + mean
 
     def persistence_forecast(self, stage: str = "test") -> torch.Tensor:
         """The last observed value of every column, repeated over the horizon: (N, horizon · C), original units."""
@@ -74,10 +82,11 @@ class SeriesDataModule(ArchDataModule):
         return found
 
     def load_splits(self) -> Splits:
-        parts = chronological_split(self.load_series(), self.val_fraction, self.test_fraction, self.name)
-        windows = [
-            make_windows(p, self.window, self.horizon, n) for p, n in zip(parts, ("train", "val", "test"), strict=True)
-        ]
+        series = self.load_series()
+        parts = chronological_split(series, self.val_fraction, self.test_fraction, self.name)
+        require_window_fits(parts, self.window, self.horizon)
+        targets = series.shape[1] - len(self.covariate_columns())
+        windows = [make_windows(p, self.window, self.horizon, targets) for p in parts]
         return Splits(*windows[0], *windows[1], *windows[2])
 
 

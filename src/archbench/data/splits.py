@@ -40,17 +40,29 @@ def chronological_split(
     return series[:n_train], series[n_train : n_train + n_val], series[n_train + n_val :]
 
 
-def make_windows(part: np.ndarray, window: int, horizon: int, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Slide over one split part: inputs (N, window, C), targets (N, horizon * C) of the following steps."""
-    count = len(part) - window - horizon + 1
-    if count < MIN_SPLIT_SAMPLES:
+def require_window_fits(parts: tuple[np.ndarray, ...], window: int, horizon: int) -> None:
+    """One line when ``window + horizon`` leaves fewer than ``MIN_SPLIT_SAMPLES`` windows in the shortest split
+    part (train, val, test), stating the bound that holds for every part."""
+    names = ("train", "val", "test")
+    shortest = min(range(len(parts)), key=lambda i: len(parts[i]))
+    bound = len(parts[shortest]) - MIN_SPLIT_SAMPLES + 1
+    if window + horizon > bound:
+        larger = f", or a larger {names[shortest]}_fraction" if shortest else ""
         raise ArchbenchError(
-            f"window={window} + horizon={horizon} is too long for the {name} part of the series ({len(part)} rows);"
-            f" allowed: window + horizon <= {len(part) - MIN_SPLIT_SAMPLES + 1}"
+            f"window={window} + horizon={horizon} is too long for the {names[shortest]} part of the series"
+            f" ({len(parts[shortest])} rows, its shortest part); allowed: window + horizon <= {bound}{larger}"
         )
+
+
+def make_windows(
+    part: np.ndarray, window: int, horizon: int, targets: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Slide over one split part (T, C): inputs (N, window, C), targets (N, horizon * K) of the following steps of
+    the first ``targets`` columns K (all by default). ``require_window_fits`` checks the lengths first."""
+    count = len(part) - window - horizon + 1
     starts = np.arange(count)
     x = part[starts[:, None] + np.arange(window)]
-    y = part[starts[:, None] + window + np.arange(horizon)].reshape(count, -1)
+    y = part[starts[:, None] + window + np.arange(horizon), :targets].reshape(count, -1)
     return x, y
 
 

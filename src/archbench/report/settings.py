@@ -37,6 +37,19 @@ def init_args(config: dict[str, Any], group: str) -> str:
     return ", ".join(f"{k}={text(v)}" for k, v in sorted(args.items()) if k not in SHAPES and v is not None)
 
 
+def class_mapping(log_dir: Path, shown: int = 12) -> str:
+    """A classification run's original label of each class index, from the hparams the data linked in."""
+    hparams = log_dir / "hparams.yaml"
+    try:
+        names = (yaml.safe_load(hparams.read_text()) or {}).get("class_names") if hparams.is_file() else None
+    except yaml.YAMLError:  # a custom model's hparams may hold Python objects: show no mapping rather than fail
+        names = None
+    if not names or names == [str(i) for i in range(len(names))]:  # labels that are their own indices say nothing
+        return ""
+    more = f", … ({len(names)} classes)" if len(names) > shown else ""
+    return "classes " + ", ".join(f"{i}={name}" for i, name in enumerate(names[:shown])) + more
+
+
 def run_settings(rows: list[dict[str, str]]) -> Table:
     """Per dataset and architecture: parameters, model settings, data settings and epochs of its first run."""
     table = Table(["dataset", "arch", "params", "model settings", "data settings", "epochs"], [])
@@ -49,7 +62,8 @@ def run_settings(rows: list[dict[str, str]]) -> Table:
         seen.add(key)
         config = yaml.safe_load(json.loads(record_path.read_text()).get("config") or "") or {}
         trainer = config.get("trainer") or {}
-        table.rows.append([*key, row["params"], init_args(config, "model"), init_args(config, "data"),
+        data = "; ".join(part for part in (init_args(config, "data"), class_mapping(record_path.parent)) if part)
+        table.rows.append([*key, row["params"], init_args(config, "model"), data,
                            str(trainer.get("max_epochs", ""))])  # fmt: skip
     return table
 
