@@ -12,11 +12,13 @@ from scipy import stats
 
 from archbench.baselines import run_baseline
 from archbench.build import data_fingerprint, resolved_data_config
-from archbench.configs import available
-from archbench.data import UCRDataModule
+from archbench.configs import available, config_path
+from archbench.data import DigitsSequenceDataModule, UCRDataModule
 from archbench.data.ucr import UCR_DATASETS, equal_length
 from archbench.errors import ArchbenchError
-from archbench.spec import RunSpec
+from archbench.models.tcn import receptive_field
+from archbench.report.reference import load_reference
+from archbench.spec import RunSpec, build_study, option_pairs
 
 # Dau et al. 2018 / the UEA archive's descriptions: train and test cases, length (longest), channels, classes.
 OFFICIAL = {
@@ -202,3 +204,26 @@ def test_every_arch_trains_on_archive_classification_and_regression(train_run, a
     assert record["status"] == "ok", record["error"]
     primary = "test/mse" if data == "tecator" else "test/accuracy"
     assert math.isfinite(record["metrics"][primary])
+
+
+def test_val_fraction_zero_trains_on_the_whole_official_training_split(no_network):
+    data = UCRDataModule(dataset="GunPoint", val_fraction=0)
+    assert (len(data.prepared.x["train"]), len(data.prepared.x["val"]), len(data.prepared.x["test"])) == (50, 0, 150)
+    with pytest.raises(ArchbenchError, match="val_fraction 0 .* not offered by DigitsSequenceDataModule"):
+        DigitsSequenceDataModule(val_fraction=0)
+
+
+@pytest.mark.parametrize("study", ["fawaz2019", "fawaz2019_small"])
+def test_every_cell_of_the_fawaz2019_studies_is_in_the_reference_and_its_tcn_sees_the_whole_series(study):
+    spec = build_study(study, {}, [])
+    reference = load_reference(config_path("reference", spec.reference))
+    published = {(d, arch) for task in reference.tasks for d in task.datasets for arch in task.results}
+    assert {(d, a) for d in spec.datasets for a in ("mlp_fawaz", "fcn", "resnet")} <= published
+    lengths = {"gunpoint": 150, "italy_power_demand": 24, "arrowhead": 251, "osuleaf": 427, "japanese_vowels": 26,
+               "acsf1": 1460, "plaid": 1344}  # fmt: skip
+    for cell in spec.cells():
+        if cell.arch == "tcn":
+            options = dict(option_pairs(spec.run_spec(cell).overrides))
+            field = receptive_field(int(options["--model.init_args.kernel_size"]),
+                                    int(options["--model.init_args.num_levels"]))  # fmt: skip
+            assert field >= lengths[cell.dataset], cell

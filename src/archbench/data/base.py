@@ -71,6 +71,9 @@ class ArchDataModule(L.LightningDataModule):
 
     name: str = "data"
     task: str = "regression"
+    # Whether val_fraction 0 is allowed: no validation split, for protocols that test the lowest-training-loss
+    # checkpoint (Fawaz et al. 2019); only datasets whose test split is fixed apart from val_fraction offer it.
+    trains_without_validation: bool = False
     pads_with_nan: bool = False  # x may end in NaN steps, the padding of unequal-length series (data/ucr.py)
 
     def __init__(
@@ -83,7 +86,12 @@ class ArchDataModule(L.LightningDataModule):
     ) -> None:
         super().__init__()
         require_positive(batch_size=batch_size)
-        require_fraction(val_fraction=val_fraction, test_fraction=test_fraction)
+        if val_fraction == 0 and not self.trains_without_validation:
+            raise ArchbenchError(
+                f"val_fraction 0 (no validation split) is not offered by {type(self).__name__}; allowed: a fraction"
+                " between 0 and 1, or 0 for a dataset with an official test split (the UCR/UEA ones)"
+            )
+        require_fraction(test_fraction=test_fraction, **({"val_fraction": val_fraction} if val_fraction else {}))
         if val_fraction + test_fraction >= 1:
             raise ArchbenchError(f"val_fraction + test_fraction must be < 1, got {val_fraction} + {test_fraction}")
         self.batch_size = batch_size

@@ -94,7 +94,8 @@ class UCRDataModule(ArchDataModule):
     """A UCR/UEA archive problem shipped with sktime: x (N, T, C) whole series, one label or value per series.
 
     - The archive's test split is the test split, so ``test_fraction`` is not used; validation is ``val_fraction``
-      of the official training split (stratified by class for classification, at random for regression).
+      of the official training split (stratified by class for classification, at random for regression), and
+      ``val_fraction: 0`` trains on the whole training split with no validation (``protocol: paper``).
     - ``normalize`` z-normalises each series and channel over time, the archive's convention. It runs before the
       base's scaling with training statistics (``scale_features``), which is then the identity: the pooled mean
       is 0 and the pooled std 1. It is kept on so that ``normalize: false`` still standardises each channel.
@@ -137,12 +138,18 @@ class UCRDataModule(ArchDataModule):
             x_train, x_test = znormalise(x_train), znormalise(x_test)
         return x_train, y_train, x_test, y_test
 
+    trains_without_validation = True
+
     def load_splits(self) -> Splits:
         x_train, y_train, x_test, y_test = self.load_official()
         if self.task == "classification":
             (y_train, y_test), self.label_names = encode_labels(y_train, y_test)
-            fit, val = stratified_holdout(y_train, self.val_fraction, self.seed, self.name)
         else:
             y_train, y_test = y_train.astype(np.float64)[:, None], y_test.astype(np.float64)[:, None]
+        if self.val_fraction == 0:
+            fit, val = np.arange(len(y_train)), np.arange(0)
+        elif self.task == "classification":
+            fit, val = stratified_holdout(y_train, self.val_fraction, self.seed, self.name)
+        else:
             fit, val = random_holdout(len(y_train), self.val_fraction, self.seed, self.name)
         return Splits(x_train[fit], y_train[fit], x_train[val], y_train[val], x_test, y_test)
