@@ -212,3 +212,14 @@ def test_mlp_dropout_list_must_match_the_hidden_layers():
         MLPModel(input_size=4, hidden_sizes=[8, 8, 8], dropout=[0.1, 0.2])
     with pytest.raises(ArchbenchError, match=r"input_dropout must be in \[0, 1\), got 1.0"):
         MLPModel(input_size=4, input_dropout=1.0)
+
+
+@pytest.mark.parametrize("arch", CONV_MODELS)
+def test_unpadded_data_skips_the_masking_with_the_same_outputs(arch):
+    torch.manual_seed(0)
+    model = CONV_MODELS[arch](task="classification", input_size=2, seq_len=12, output_size=3, filters=[4, 8, 8])
+    x = torch.randn(6, 12, 2)
+    model.train()
+    masked = model(x)
+    model.masks_padding = False  # what setup decides for data without NaN steps
+    assert torch.allclose(model(x), masked, atol=1e-5)

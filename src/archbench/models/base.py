@@ -278,12 +278,16 @@ class ArchModule(L.LightningModule):
         for name in self.derived_hparams:
             checkpoint.get("hyper_parameters", {}).pop(name, None)
 
-    def setup(self, stage: str) -> None:
-        # Checked once on the data in memory: a NaN check on each batch would make every step wait for the device.
+    def data_is_padded(self) -> bool | None:
+        """Whether the trainer's data holds NaN steps (``unequal_length=pad``); None for data that cannot be inspected.
+        Checked once on the data in memory: a NaN check on each batch would make every step wait for the device."""
         datamodule = self.trainer.datamodule
-        if self.reads_padding or not isinstance(datamodule, ArchDataModule):
-            return
-        if any(bool(torch.isnan(x).any()) for x in datamodule.prepared.x.values()):
+        if not isinstance(datamodule, ArchDataModule):
+            return None
+        return any(bool(torch.isnan(x).any()) for x in datamodule.prepared.x.values())
+
+    def setup(self, stage: str) -> None:
+        if not self.reads_padding and self.data_is_padded():
             raise ArchbenchError(
                 f"{self.arch_name} cannot read NaN-padded sequences (unequal_length=pad); "
                 "use unequal_length=resample or arch fcn/resnet"

@@ -31,11 +31,12 @@ class ResidualBlock(nn.Module):
             else ConvNorm(in_channels, out_channels, 1, relu=False)
         )
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         h = x
         for conv in self.convs:
             h = conv(h, mask)
-        return F.relu(h + self.shortcut(x, mask)) * mask
+        h = F.relu(h + self.shortcut(x, mask))
+        return h if mask is None else h * mask
 
 
 class ResNetModel(ConvNetModel):
