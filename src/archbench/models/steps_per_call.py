@@ -19,18 +19,17 @@ from __future__ import annotations
 import types
 import warnings
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import lightning as L
 import torch
 
 from archbench.errors import ArchbenchError
 
-if TYPE_CHECKING:
-    from archbench.models.base import ArchModule
+# Every ``module`` here is an ArchModule (``steps_per_call``, ``_shared_step``), typed as its Lightning base because
+# models/base.py imports this file.
 
 
-def use_steps_per_call(module: ArchModule) -> None:
+def use_steps_per_call(module: L.LightningModule) -> None:
     """Switch a module with ``steps_per_call`` > 1 to manual optimization over ``dataloader_iter`` before a fit.
 
     Called from ``setup``, after Lightning's configuration check, which refuses ``gradient_clip_val`` in manual
@@ -54,7 +53,7 @@ def use_steps_per_call(module: ArchModule) -> None:
     warnings.filterwarnings("ignore", message="Found `dataloader_iter` argument", module="lightning")
 
 
-def train_steps(module: ArchModule, dataloader_iter: Iterator) -> torch.Tensor | None:
+def train_steps(module: L.LightningModule, dataloader_iter: Iterator) -> torch.Tensor | None:
     """Up to ``steps_per_call`` optimizer steps, one per batch, as Lightning's automatic optimization takes them."""
     trainer = module.trainer
     epoch_loop = trainer.fit_loop.epoch_loop
@@ -83,7 +82,7 @@ def reached_max_steps(trainer: L.Trainer) -> bool:
     return 0 <= trainer.max_steps <= trainer.global_step
 
 
-def step_schedulers(module: ArchModule, interval: str) -> None:
+def step_schedulers(module: L.LightningModule, interval: str) -> None:
     """Step the learning-rate schedulers of one interval, as Lightning does in automatic optimization only: after an
     optimizer step ("step") or at the end of a training epoch ("epoch"); ReduceLROnPlateau with its monitored value."""
     trainer = module.trainer
