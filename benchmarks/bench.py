@@ -1,15 +1,14 @@
-"""`make bench`: archbench's training path against a hand-written PyTorch loop doing the same work.
+"""`make bench`: archbench against hand-written PyTorch and against itself, in three ratios.
 
-Cases: (a) an MLP 8→64→64→1 on a 65,536 × 8 table, batch 256; (b) an LSTM (hidden 64) on the adding problem,
-T=100, batch 128; (c) both again with TensorBoard logging on. archbench trains through `build_cli`, exactly as
-`archbench train` builds a run (the YAML configs, the DataModule's tensor batching, RunStatsCallback, checkpointing).
-The hand-written loop (handwritten.py) trains an `nn.Sequential` / `nn.LSTM` of the same shape on the same tensors
-with AdamW, the same batch size, learning rate, epochs and threads, and like archbench validates and saves a
-checkpoint every epoch.
-
-Timed: whole training epochs after the first (warm-up), start to start, per training step: the steps, validation,
-checkpointing and epoch-end logging. Repetitions alternate which side runs first; the table gives medians over
-repetitions and the ratio's range over them. See docs/performance.md.
+(a) per step: an MLP 8→64→64→1 on a 65,536 × 8 table, batch 256, with 1, 4 and 16 optimizer steps per Lightning
+step (`steps_per_call`), and an LSTM (hidden 64) on the adding problem, T=100, batch 128; TensorBoard on. archbench
+builds each run from a `RunSpec`, as `archbench train` does (the YAML configs, the DataModule's tensor batching,
+RunStatsCallback, checkpointing, LearningRateMonitor, the TensorBoard logger). The hand-written loop (handwritten.py)
+trains an `nn.Sequential` / `nn.LSTM` of the same shape on the same tensors with AdamW, the same batch size, learning
+rate, epochs and threads, and like archbench validates, saves a checkpoint and writes its losses every epoch.
+Timed: whole training epochs after the first (warm-up), start to start, per optimizer step. Repetitions alternate
+which side runs first; the table gives medians over repetitions and the ratio's range over them.
+(b) per run and (c) parallel: whole commands in fresh processes (whole_runs.py). See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -35,21 +34,26 @@ import torch
 from handwritten import hand_us_per_step  # benchmarks/handwritten.py, beside this file
 from lightning.pytorch.callbacks import LearningRateMonitor
 from threadpoolctl import threadpool_limits
+from whole_runs import parallel_lines, per_run_lines
 
 from archbench.baselines import run_baseline
-from archbench.configs import config_path
 from archbench.data.base import ArchDataModule
 from archbench.runner import ArchbenchCLI, build_cli
+from archbench.spec import RunSpec
+
+STEPS_PER_CALL = (1, 4, 16)
 
 
 @dataclass(frozen=True)
 class Case:
-    """One benchmark workload: an archbench model config and the data it trains on."""
+    """One benchmark workload: an archbench model config, the data it trains on, and its steps per call."""
 
     name: str
     arch: str
+    data: str
     data_args: tuple[str, ...]
     epochs: int
+    steps_per_call: int = 1
 
 
 @dataclass
@@ -63,18 +67,12 @@ class Timing:
 
 
 def make_cases(table_csv: Path, quick: bool) -> list[Case]:
-    adding = [
-        "--data.init_args.num_samples",
-        "512" if quick else "4000",
-        "--data.init_args.seq_len",
-        "20" if quick else "100",
-    ]
-    return [
-        Case("MLP 8-64-64-1, table", "mlp", ("--data", str(config_path("data", "csv")),
-             "--data.init_args.path", str(table_csv), "--data.init_args.batch_size", "256"), 3 if quick else 4),
-        Case("LSTM 64, adding", "lstm", ("--data", str(config_path("data", "adding")), *adding,
-             "--data.init_args.batch_size", "128"), 2 if quick else 3),
-    ]  # fmt: skip
+    """The MLP at each number of steps per call, then the LSTM (one step per call: its own step dominates)."""
+    table = ("--data.init_args.path", str(table_csv), "--data.init_args.batch_size", "256")
+    adding = ("--data.init_args.num_samples", "512" if quick else "4000", "--data.init_args.seq_len",
+              "20" if quick else "100", "--data.init_args.batch_size", "128")  # fmt: skip
+    mlp = [Case(f"MLP 8-64-64-1, table, K={k}", "mlp", "csv", table, 3 if quick else 4, k) for k in STEPS_PER_CALL]
+    return [*mlp, Case("LSTM 64, adding, K=1", "lstm", "adding", adding, 2 if quick else 3)]
 
 
 def write_table(path: Path, rows: int, seed: int = 0) -> None:
@@ -88,15 +86,13 @@ def write_table(path: Path, rows: int, seed: int = 0) -> None:
 
 def build_run(case: Case, workdir: Path, logger: bool, epochs: int) -> ArchbenchCLI:
     """The run `archbench train` would build (progress bar and model summary off, as in a parallel grid)."""
-    args = [
-        "--model", str(config_path("model", case.arch)), *case.data_args,
-        "--trainer", str(config_path("trainer", "cpu")), "--trainer.max_epochs", str(epochs),
-        "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
-        "--log_root", str(workdir), "--run_name", case.arch, "--resume", "false",
-    ]  # fmt: skip
+    overrides = [*case.data_args, "--model.init_args.steps_per_call", str(case.steps_per_call),
+                 "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]  # fmt: skip
     if not logger:
-        args += ["--trainer.logger", "false"]
-    cli = build_cli(args)
+        overrides += ["--trainer.logger", "false"]
+    spec = RunSpec(case.arch, case.data, trainer="cpu", max_epochs=epochs, overrides=tuple(overrides),
+                   log_root=str(workdir), run_version=case.arch)  # fmt: skip
+    cli = build_cli(spec.lightning_args())
     if not logger:  # LearningRateMonitor refuses to run without a logger; it only writes to one
         cli.trainer.callbacks = [c for c in cli.trainer.callbacks if not isinstance(c, LearningRateMonitor)]
     return cli
@@ -204,7 +200,7 @@ def row(label: str, timing: Timing) -> str:
     ratios = timing.ratios
     arch, hand = statistics.median(timing.archbench_us), statistics.median(timing.hand_us)
     spread = f"({min(ratios):.2f}-{max(ratios):.2f})"
-    return f"{label:<40}{arch:>12,.0f}{hand:>12,.0f}{statistics.median(ratios):>9.2f}  {spread}"
+    return f"{label:<42}{arch:>12,.0f}{hand:>12,.0f}{statistics.median(ratios):>9.2f}  {spread}"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -214,6 +210,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="torch and BLAS threads on both sides (default 1)")
     parser.add_argument("--rows", type=int, help="table rows (default 65,536; 4,096 with --quick)")
     parser.add_argument("--skip-sklearn", action="store_true", help="leave out the time to MLPRegressor's test MSE")
+    parser.add_argument("--skip-runs", action="store_true", help="leave out (b) per run and (c) parallel")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of archbench's MLP training and stop")
     parser.add_argument("--compile", action="store_true", help="torch.compile both networks (slower on CPU: see docs)")
     options = parser.parse_args(argv)
@@ -244,15 +241,17 @@ def main(argv: list[str] | None = None) -> None:
         if options.profile:
             profile_archbench(cases[0], root)
             return
-        print(f"\n{'case':<40}{'archbench':>12}{'by hand':>12}{'ratio':>9}  (min-max)")
-        print(f"{'':<40}{'µs/step':>12}{'µs/step':>12}")
-        for logger, letters in ((False, ("a", "b")), (True, ("c", "c"))):
-            for letter, case in zip(letters, cases, strict=True):
-                suffix = ", TensorBoard" if logger else ""
-                print(row(f"({letter}) {case.name}{suffix}", time_case(case, root, logger, options)), flush=True)
+        print(f"\n(a) per step, TensorBoard on{'':<13}{'archbench':>12}{'by hand':>12}{'ratio':>9}  (min-max)")
+        print(f"{'':<42}{'µs/step':>12}{'µs/step':>12}")
+        for case in cases:
+            print(row(f"    {case.name}", time_case(case, root, True, options)), flush=True)
         if not options.skip_sklearn:
-            print("\n" + time_to_sklearn(cases[0], root, options.threads, 5 if options.quick else 60))
-    # The time of the default `make compare` grid goes here, measured by the lead engineer (docs/performance.md).
+            print("\n    " + time_to_sklearn(cases[0], root, options.threads, 5 if options.quick else 60))
+        if not options.skip_runs:
+            load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+            print(f"\nwhole commands in fresh processes (load average {load} before them)")
+            print("\n".join(per_run_lines(root, options.repeats if options.quick else 3)), flush=True)
+            print("\n".join(parallel_lines(root, options.quick)))
 
 
 if __name__ == "__main__":

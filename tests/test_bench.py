@@ -8,28 +8,43 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[1]
-# "(a) MLP 8-64-64-1, table    1,012    404    2.62  (2.40-2.79)"
-RATIO_ROW = re.compile(r"^\(([abc])\) (.+?)\s+[\d,]+\s+[\d,]+\s+(\S+)\s+\(", re.MULTILINE)
+# "    MLP 8-64-64-1, table, K=4    1,012    404    2.62  (2.40-2.79)"
+RATIO_ROW = re.compile(r"^    (\w+) .+?, K=(\d+)\s+[\d,]+\s+[\d,]+\s+(\S+)\s+\(", re.MULTILINE)
+NUMBER = r"([\d.]+)"
 
 
-def test_quick_bench_prints_a_finite_positive_ratio_for_mlp_lstm_and_tensorboard():
+def bench(*options: str) -> str:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--quick"],
+        [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--quick", *options],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    rows = RATIO_ROW.findall(done.stdout)
-    assert [(letter, name.split()[0]) for letter, name, _ in rows] == [
-        ("a", "MLP"),
-        ("b", "LSTM"),
-        ("c", "MLP"),
-        ("c", "LSTM"),
-    ], done.stdout
-    assert all("TensorBoard" in name for letter, name, _ in rows if letter == "c"), done.stdout
-    for _, name, ratio in rows:
-        assert math.isfinite(float(ratio)) and float(ratio) > 0, f"{name}: ratio {ratio}"
-    assert "MLPRegressor" in done.stdout
+    return done.stdout
+
+
+def test_quick_bench_prints_a_finite_positive_ratio_per_step_for_each_steps_per_call_and_the_lstm():
+    output = bench("--skip-runs")
+    rows = RATIO_ROW.findall(output)
+    assert [(name, int(k)) for name, k, _ in rows] == [("MLP", 1), ("MLP", 4), ("MLP", 16), ("LSTM", 1)], output
+    for name, k, ratio in rows:
+        assert math.isfinite(float(ratio)) and float(ratio) > 0, f"{name} K={k}: ratio {ratio}"
+    assert "MLPRegressor" in output
+
+
+@pytest.mark.slow
+def test_quick_bench_times_a_whole_run_and_a_grid_with_one_and_two_jobs():
+    output = bench("--skip-sklearn")
+    command, fit, ratio = re.search(
+        rf"whole command {NUMBER} s; its fit .*? {NUMBER} s; ratio {NUMBER}", output
+    ).groups()
+    assert float(command) > float(fit) > 0 and float(ratio) == pytest.approx(float(command) / float(fit), rel=0.1)
+    assert re.search(rf"import lightning'` {NUMBER} s", output), output
+    one, two, speedup = re.search(rf"--jobs 1 {NUMBER} s, --jobs 2 {NUMBER} s: speed-up {NUMBER}", output).groups()
+    assert float(speedup) == pytest.approx(float(one) / float(two), rel=0.05), output
+    assert "(2 cells)" in output, output

@@ -105,7 +105,7 @@ class RunStatsCallback(L.Callback):
             return
         norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
         self.grad_norms.append(norm.detach())
-        pl_module.log("train/grad_norm", norm, on_step=True, on_epoch=False)
+        pl_module.log("train/grad_norm", norm, on_step=True, on_epoch=False, batch_size=1)  # a step value: any size
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.epoch_seconds.append(time.perf_counter() - self._epoch_start)

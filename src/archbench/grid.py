@@ -14,6 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from multiprocessing import get_context
+from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
 import torch
@@ -22,10 +23,11 @@ from tqdm import tqdm
 
 from archbench.baselines import BASELINES, applies, run_baseline
 from archbench.build import build_datamodule, check_overrides, cpu_count, data_fingerprint, resolved_data_config
+from archbench.configs import config_path
 from archbench.errors import ArchbenchError
 from archbench.record import RunRecord, write_atomic
 from archbench.runner import train
-from archbench.spec import STUDY_FILE, Cell, StudySpec
+from archbench.spec import STUDY_FILE, Cell, StudySpec, option_pairs
 
 # Lightning's own bar sits below the grid's bar instead of replacing it.
 CELL_PROGRESS_BAR = (
@@ -181,9 +183,41 @@ def run_sequentially(study, todo, identities, done, bar, stop) -> None:  # noqa:
             raise GridInterrupted(stop.get("code", 143))
 
 
+def worker_gpu(worker: int, visible: list[str]) -> str | None:
+    """The GPU a grid worker trains on: workers take the visible GPUs in turn; None when there are none."""
+    return visible[worker % len(visible)] if visible else None
+
+
+def visible_gpus(study: StudySpec) -> list[str]:
+    """The GPUs a study's cells may share: those CUDA makes visible, when its trainer profile (or an override)
+    asks for a GPU, or for ``auto`` and one exists. Empty on the CPU."""
+    accelerator = (yaml.safe_load(config_path("trainer", study.trainer).read_text()) or {}).get("accelerator", "auto")
+    for key, value in option_pairs(study.overrides):
+        if key == "--trainer.accelerator":
+            accelerator = value
+    if accelerator not in ("gpu", "cuda", "auto") or not torch.cuda.is_available():
+        return []
+    listed = os.environ.get("CUDA_VISIBLE_DEVICES")
+    return listed.split(",") if listed else [str(i) for i in range(torch.cuda.device_count())]
+
+
+def start_worker(counter: Synchronized, visible: list[str]) -> None:
+    """Pool initializer: each worker sees one GPU of its own (in turn), set before it first touches CUDA."""
+    with counter.get_lock():
+        worker, counter.value = counter.value, counter.value + 1
+    gpu = worker_gpu(worker, visible)
+    if gpu is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = gpu
+
+
 def run_in_parallel(study, todo, identities, done, bar, jobs: int) -> None:  # noqa: ANN001
     threads = max(1, usable_cpus() // jobs)
-    pool = ProcessPoolExecutor(jobs, mp_context=get_context("spawn"))
+    context = get_context("spawn")
+    # Per worker, not per cell: workers are reused and take the next cell when one ends, so a cell's GPU given by
+    # its index could already be busy while another GPU waits.
+    pool = ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=start_worker, initargs=(context.Value("i", 0), visible_gpus(study))
+    )
     try:
         pending = {pool.submit(run_cell, study, c, identities[c.key], threads, False): c for c in todo}
         while pending:

@@ -10,7 +10,7 @@ import lightning as L
 import numpy as np
 import torch
 
-from archbench.data.loader import ShardedOrder, TensorBatchLoader
+from archbench.data.loader import ShardedOrder, TensorBatchLoader, place
 from archbench.errors import ArchbenchError
 
 TASKS = ("regression", "classification")
@@ -100,6 +100,7 @@ class ArchDataModule(L.LightningDataModule):
         self.seed = seed
         self.scale_features = scale_features
         self.label_names: list[str] | None = None  # set by loaders that map labels (data/labels.py)
+        self._placed: dict[str, tuple[torch.device, tuple[torch.Tensor, ...]]] = {}  # batching copies per split
 
     @abstractmethod
     def load_splits(self) -> Splits:
@@ -188,11 +189,14 @@ class ArchDataModule(L.LightningDataModule):
         self.prepared  # noqa: B018 - load once, before the loops ask for batches
 
     def _loader(self, stage: str) -> TensorBatchLoader:
-        x, y = self.prepared.x[stage], self.prepared.y[stage]
         trainer = self.trainer
         rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+        device = trainer.strategy.root_device if trainer is not None else torch.device("cpu")
+        if self._placed.get(stage, (None,))[0] != device:  # once per split and device, not once per fit
+            self._placed[stage] = (device, place((self.prepared.x[stage], self.prepared.y[stage]), device))
+        x, y = self._placed[stage][1]
         order = ShardedOrder(len(x), shuffle=stage == "train", seed=self.seed, rank=rank, world_size=world)
-        return TensorBatchLoader(x, y, self.batch_size, order)
+        return TensorBatchLoader(x, y, self.batch_size, order, device)
 
     def train_dataloader(self) -> TensorBatchLoader:
         return self._loader("train")

@@ -41,21 +41,49 @@ class ShardedOrder:
         return len(range(self.rank, self.usable, self.world_size))
 
 
+# A split is kept on the accelerator when it takes at most this share of its free memory; else it streams.
+RESIDENT_SHARE = 0.5
+
+
+def place(tensors: tuple[torch.Tensor, ...], device: torch.device) -> tuple[torch.Tensor, ...]:
+    """Tensors for batching on ``device``: copied there once when they fit (then Lightning's per-batch transfer is a
+    no-op), else left in pinned host memory for asynchronous per-batch copies. On the CPU nothing changes."""
+    if device.type == "cpu" or all(t.device == device for t in tensors):
+        return tensors
+    size = sum(t.numel() * t.element_size() for t in tensors)
+    free = torch.cuda.mem_get_info(device)[0] if device.type == "cuda" else size / RESIDENT_SHARE
+    if size <= RESIDENT_SHARE * free:
+        return tuple(t.to(device) for t in tensors)
+    return tuple(t.pin_memory() if device.type == "cuda" else t for t in tensors)
+
+
 class TensorBatchLoader:
-    """Iterate ``(x, y)`` batches by indexing tensors held in memory."""
+    """Iterate ``(x, y)`` batches by indexing tensors held in memory, on the host or already on ``device``.
+
+    Tensors already on ``device`` are indexed there (the epoch's order is moved once); host tensors destined for an
+    accelerator are copied batch by batch with ``non_blocking``, so the copy overlaps the previous step's work.
+    """
 
     batch_sampler = None  # Lightning inspects it; batches come from ``sampler`` and tensor slicing instead
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, order: ShardedOrder) -> None:
+    def __init__(
+        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, order: ShardedOrder, device: torch.device | None = None
+    ) -> None:
         self.x = x
         self.y = y
         self.batch_size = batch_size
         self.sampler = order
+        self.device = device or x.device
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        index = self.sampler.indices()
+        index = self.sampler.indices().to(self.x.device)
+        streams = self.x.device != self.device
         for batch in index.split(self.batch_size):
-            yield self.x[batch], self.y[batch]
+            if streams:
+                # The gather lands in pageable memory; pinned, its copy to the accelerator can run asynchronously.
+                yield tuple(t[batch].pin_memory().to(self.device, non_blocking=True) for t in (self.x, self.y))
+            else:
+                yield self.x[batch], self.y[batch]
 
     def __len__(self) -> int:
         return -(-len(self.sampler) // self.batch_size)

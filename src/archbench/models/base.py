@@ -15,6 +15,7 @@ from torchmetrics.regression import MeanAbsoluteError, MeanSquaredError, R2Score
 
 from archbench.data.base import TASKS, ArchDataModule, require_positive
 from archbench.errors import ArchbenchError
+from archbench.models.steps_per_call import step_schedulers, use_steps_per_call
 
 STAGES = ("train", "val", "test")
 BUDGET_TOLERANCE = 0.05
@@ -130,6 +131,8 @@ class ArchModule(L.LightningModule):
     ``target_steps`` > 0 asks for a prediction at each of the last ``target_steps`` steps, (B, T, C), instead
     of one per sample, (B, C); loss and metrics then run over every predicted position.
     ``class_names`` records the original label of each class index (the data's label mapping) in the hparams.
+    ``steps_per_call`` > 1 takes that many optimizer steps per Lightning training step, the same training with less
+    of Lightning's per-step cost (models/steps_per_call.py).
     ``param_budget`` asks the architecture to pick its width so that its trainable parameter count is
     within 5% of the budget (``budget_width``); the width chosen replaces the configured one in the hparams.
     """
@@ -153,11 +156,12 @@ class ArchModule(L.LightningModule):
         param_budget: int | None = None,
         target_names: list[str] | None = None,
         class_names: list[str] | None = None,
+        steps_per_call: int = 1,
     ) -> None:
         super().__init__()
         if task not in TASKS:
             raise ArchbenchError(f"task {task!r} is not known; allowed: {', '.join(TASKS)}")
-        require_positive(input_size=input_size, output_size=output_size, lr=lr)
+        require_positive(input_size=input_size, output_size=output_size, lr=lr, steps_per_call=steps_per_call)
         if weight_decay < 0:
             raise ArchbenchError(f"weight_decay must be >= 0, got {weight_decay}")
         if param_budget is not None:
@@ -173,6 +177,7 @@ class ArchModule(L.LightningModule):
         self.output_size = output_size
         self.target_steps = target_steps
         self.param_budget = param_budget
+        self.steps_per_call = steps_per_call
         self.derived_hparams: set[str] = set()
         self.register_buffer("target_mean", torch.tensor(target_mean or [0.0]), persistent=False)
         self.register_buffer("target_std", torch.tensor(target_std or [1.0]), persistent=False)
@@ -317,11 +322,11 @@ class ArchModule(L.LightningModule):
         # epoch (it computes and resets it at epoch end), the task metrics are logged at epoch end, and step values
         # only when Lightning writes them.
         first_of_epoch = mean_loss.update_count == 1
-        if stage == "train":
+        if stage == "train":  # batch_size given: Lightning asks for it when training_step takes the iterator
             if first_of_epoch:
-                self.log("train/loss_epoch", mean_loss, on_step=False, on_epoch=True, prog_bar=True)
+                self.log("train/loss_epoch", mean_loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(x))
             if writes_step_logs(self.trainer):
-                self.log("train/loss_step", loss, on_step=True, on_epoch=False, prog_bar=True)
+                self.log("train/loss_step", loss, on_step=True, on_epoch=False, prog_bar=True, batch_size=len(x))
         elif first_of_epoch:
             self.log(f"{stage}/loss", mean_loss, on_epoch=True, prog_bar=True)
         return loss
@@ -348,6 +353,20 @@ class ArchModule(L.LightningModule):
 
     def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         return self._shared_step(batch, "test")
+
+    def setup(self, stage: str) -> None:
+        if stage == "fit" and self.steps_per_call > 1:
+            use_steps_per_call(self)
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        # Lightning clips in automatic optimization only; this is the same call at the same point of a step.
+        if not self.automatic_optimization:
+            trainer = self.trainer
+            self.configure_gradient_clipping(optimizer, trainer.gradient_clip_val, trainer.gradient_clip_algorithm)
+
+    def on_train_epoch_end(self) -> None:
+        if not self.automatic_optimization:  # Lightning steps schedules in automatic optimization only
+            step_schedulers(self, "epoch")
 
     def configure_optimizers(self):  # noqa: ANN201 - Lightning accepts several return shapes
         optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
