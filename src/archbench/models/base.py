@@ -292,6 +292,8 @@ class ArchModule(L.LightningModule):
         return any(bool(torch.isnan(x).any()) for x in datamodule.prepared.x.values())
 
     def setup(self, stage: str) -> None:
+        if stage == "fit" and self.steps_per_call > 1:
+            use_steps_per_call(self)
         if not self.reads_padding and self.data_is_padded():
             raise ArchbenchError(
                 f"{self.arch_name} cannot read NaN-padded sequences (unequal_length=pad); "
@@ -353,10 +355,6 @@ class ArchModule(L.LightningModule):
 
     def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         return self._shared_step(batch, "test")
-
-    def setup(self, stage: str) -> None:
-        if stage == "fit" and self.steps_per_call > 1:
-            use_steps_per_call(self)
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         # Lightning clips in automatic optimization only; this is the same call at the same point of a step.
