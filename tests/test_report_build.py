@@ -11,6 +11,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 from archbench.errors import ArchbenchError
 from archbench.report import build_report
+from archbench.report.build import learning_curves
 from archbench.report.columns import RESULT_COLUMNS
 from archbench.report.curves import mean_band, read_scalar
 
@@ -218,3 +219,21 @@ def test_a_log_axis_band_stays_positive_where_an_arithmetic_one_would_not():
     assert list(steps) == [0, 1] and (low > 0).all()
     assert middle == pytest.approx([10.0, 5.0])  # geometric means
     assert high / middle == pytest.approx(middle / low)  # symmetric on a log axis
+
+
+def test_runs_without_validation_get_training_loss_curves(tmp_path: Path):
+    rows = []
+    for seed, tags in enumerate([("train/loss_epoch",), ("train/loss_epoch",)]):
+        log_dir = tmp_path / f"run{seed}"
+        with SummaryWriter(str(log_dir)) as writer:
+            for step in range(3):
+                for tag in tags:
+                    writer.add_scalar(tag, 1.0 / (step + 1 + seed), step)
+        rows.append({"arch": "fcn", "seed": str(seed), "kind": "model", "log_dir": str(log_dir)})
+    curves, tag = learning_curves(rows, tmp_path)
+    assert tag == "train/loss_epoch"
+    assert [len(c) for c in curves["fcn"]] == [3, 3]
+    with SummaryWriter(str(tmp_path / "run0")) as writer:  # one run with validation: validation curves win
+        writer.add_scalar("val/loss", 0.5, 2)
+    curves, tag = learning_curves(rows, tmp_path)
+    assert (tag, len(curves["fcn"])) == ("val/loss", 1)

@@ -13,7 +13,7 @@ import numpy as np
 from archbench.errors import ArchbenchError
 from archbench.report.columns import COST_COLUMNS, LOWER_IS_BETTER, METRIC_RANGE, PRIMARY_METRIC, RESULT_COLUMNS
 from archbench.report.curves import Curve, read_scalar
-from archbench.report.plots import plot_bars, plot_quality_vs_cost, plot_val_curves
+from archbench.report.plots import plot_bars, plot_loss_curves, plot_quality_vs_cost
 from archbench.report.ranking import DatasetScores, ranking_section
 from archbench.report.reference import load_reference, reproduction_section
 from archbench.report.render import Block, Table, render_html, render_markdown
@@ -23,7 +23,8 @@ from archbench.report.wording import baseline_line, format_ratio, verdict
 
 Row = dict[str, str]
 
-CURVE_TAG = "val/loss"
+# Learning curves: the validation loss, or the training loss for runs without validation (protocol: paper).
+CURVE_TAGS = ("val/loss", "train/loss_epoch")
 COST_AXIS = "train_time_s"
 TITLE = "archbench report: do the architectures perform similarly?"
 METHOD = (
@@ -103,13 +104,21 @@ def resolve_log_dir(log_dir: str, base: Path) -> Path:
     return path if path.is_absolute() or path.exists() else base / path
 
 
-def read_curves(rows: list[Row], base: Path) -> dict[str, list[Curve]]:
-    """Validation-loss curves per model arch, in seed order; runs without a log dir or the tag are skipped."""
+def learning_curves(rows: list[Row], base: Path) -> tuple[dict[str, list[Curve]], str]:
+    """The runs' validation-loss curves, or their training-loss curves when none has validation; and that tag."""
+    for tag in CURVE_TAGS:
+        if curves := read_curves(rows, base, tag):
+            return curves, tag
+    return {}, CURVE_TAGS[0]
+
+
+def read_curves(rows: list[Row], base: Path, tag: str) -> dict[str, list[Curve]]:
+    """Curves of ``tag`` per model arch, in seed order; runs without a log dir or the tag are skipped."""
     curves: dict[str, list[Curve]] = defaultdict(list)
     for row in sorted(rows, key=lambda r: (r["arch"], int(r["seed"]))):
         if row["kind"] == "baseline" or not row["log_dir"].strip():
             continue
-        curve = read_scalar(resolve_log_dir(row["log_dir"], base), CURVE_TAG)
+        curve = read_scalar(resolve_log_dir(row["log_dir"], base), tag)
         if curve:
             curves[row["arch"]].append(curve)
     return dict(curves)
@@ -180,7 +189,7 @@ def dataset_section(
     line, baseline_text = verdict(dataset, analysis, metric), baseline_line(analysis)
     stem = file_stem(dataset)
     comparisons = analysis.comparisons
-    plot_val_curves(dataset, read_curves(ok, base), out_dir / f"{stem}_curves.png")
+    plot_loss_curves(dataset, *learning_curves(ok, base), out_dir / f"{stem}_curves.png")
     plot_bars(dataset, comparisons, metric, out_dir / f"{stem}_bars.png")
     costs = cost_rows(comparisons, ok, metric)
     plot_quality_vs_cost(dataset, costs, metric, COST_AXIS, out_dir / f"{stem}_cost.png")

@@ -61,17 +61,19 @@ def empty(axes: Axes, text: str) -> None:
     axes.text(0.5, 0.5, text, ha="center", va="center", transform=axes.transAxes)
 
 
-def plot_val_curves(dataset: str, curves_by_arch: Mapping[str, list[Curve]], path: str | Path) -> Path:
-    """Mean validation loss per arch with a ±1 std band over seeds. When every value is positive the y axis is
-    logarithmic and the band is computed in log space (geometric mean, ×/÷ the geometric std)."""
+def plot_loss_curves(dataset: str, curves_by_arch: Mapping[str, list[Curve]], tag: str, path: str | Path) -> Path:
+    """Mean loss (``tag``: the validation loss, or the training loss of runs without validation) per arch with a
+    ±1 std band over seeds. When every value is positive the y axis is logarithmic and the band is computed in log
+    space (geometric mean, ×/÷ the geometric std)."""
+    what = "validation loss" if tag.startswith("val") else "training loss"
     all_curves = {arch: [c for c in curves if c] for arch, curves in curves_by_arch.items()}
     if not any(all_curves.values()):
-        figure, axes = new_axes(f"{dataset}: validation loss")
-        empty(axes, "no validation curves")
+        figure, axes = new_axes(f"{dataset}: {what}")
+        empty(axes, f"no {what} curves")
         return save(figure, path)
     log = all(value > 0 for curves in all_curves.values() for curve in curves for _, value in curve)
     spread = "geometric mean ×/÷ geometric std" if log else "mean ± std"
-    figure, axes = new_axes(f"{dataset}: validation loss ({spread} over seeds)")
+    figure, axes = new_axes(f"{dataset}: {what} ({spread} over seeds)")
     palette = colors(list(curves_by_arch))
     for arch in sorted(all_curves):
         curves = all_curves[arch]
@@ -87,7 +89,7 @@ def plot_val_curves(dataset: str, curves_by_arch: Mapping[str, list[Curve]], pat
     if log:
         axes.set_yscale("log")
     axes.set_xlabel("step")
-    axes.set_ylabel("val/loss")
+    axes.set_ylabel(tag)
     axes.legend()
     return save(figure, path)
 

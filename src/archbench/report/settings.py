@@ -23,6 +23,8 @@ STUDY_SHOWN = (
     "max_epochs",
     "overrides",
     "cell_overrides",
+    "protocol",
+    "reference",
     "tune",
 )
 
