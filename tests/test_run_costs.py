@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import resource
 
 import numpy as np
 import torch
 
+from archbench.callbacks import RunStatsCallback
 from archbench.data import HousePricesDataModule
 from archbench.models.linear import LinearModel
 from archbench.runner import inference_latency_us
@@ -30,3 +32,13 @@ def test_latency_warms_up_at_the_timed_shape():
     assert inference_latency_us(model, data) > 0
     assert shapes == [tuple(data.prepared.x["test"].shape)] * 2
     assert not model.training and torch.is_grad_enabled()
+
+
+def test_the_best_epoch_of_a_run_without_validation_is_its_lowest_training_loss():
+    stats = RunStatsCallback()
+    stats.epochs, stats.train_losses = [0, 1, 2, 3], [0.9, 0.4, 0.5, 0.45]
+    stats.val_losses = [math.nan] * 4  # protocol paper: no validation split
+    assert stats.summary()["best_epoch"] == 1
+    assert stats.summary()["gen_gap"] is None
+    stats.val_losses = [0.8, 0.7, 0.6, 0.65]  # with validation, the validation loss decides
+    assert stats.summary()["best_epoch"] == 2

@@ -122,11 +122,14 @@ class RunStatsCallback(L.Callback):
         norms = [float(n) for n in self.grad_norms]
         finite_val = [(v, i) for i, v in enumerate(self.val_losses) if math.isfinite(v)]
         best = min(finite_val)[1] if finite_val else None
+        # A run without validation (protocol: paper) tests its lowest-training-loss epoch: that is its best epoch.
+        finite_train = [(v, i) for i, v in enumerate(self.train_losses) if math.isfinite(v)]
+        best_epoch = best if best is not None else (min(finite_train)[1] if finite_train else None)
         return {
             "epochs": self.epochs[-1] + 1 if self.epochs else 0,
             "train_time_s": self.fit_seconds,
             "time_per_epoch_s": statistics.median(self.epoch_seconds) if self.epoch_seconds else None,
-            "best_epoch": self.epochs[best] if best is not None else None,
+            "best_epoch": self.epochs[best_epoch] if best_epoch is not None else None,
             "best_val_loss": self.val_losses[best] if best is not None else None,
             "gen_gap": (self.val_losses[best] - self.train_losses[best] if best is not None else None),
             "grad_norm_max": max(norms) if norms else None,
