@@ -47,14 +47,15 @@ RESIDENT_SHARE = 0.5
 
 def place(tensors: tuple[torch.Tensor, ...], device: torch.device) -> tuple[torch.Tensor, ...]:
     """Tensors for batching on ``device``: copied there once when they fit (then Lightning's per-batch transfer is a
-    no-op), else left in pinned host memory for asynchronous per-batch copies. On the CPU nothing changes."""
+    no-op), else left on the host, where the loader pins each gathered batch for an asynchronous copy (pinning the
+    whole split would not help: indexing a pinned tensor gives an unpinned one). On the CPU nothing changes."""
     if device.type == "cpu" or all(t.device == device for t in tensors):
         return tensors
     size = sum(t.numel() * t.element_size() for t in tensors)
     free = torch.cuda.mem_get_info(device)[0] if device.type == "cuda" else size / RESIDENT_SHARE
     if size <= RESIDENT_SHARE * free:
         return tuple(t.to(device) for t in tensors)
-    return tuple(t.pin_memory() if device.type == "cuda" else t for t in tensors)
+    return tensors
 
 
 class TensorBatchLoader:
