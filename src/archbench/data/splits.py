@@ -70,7 +70,8 @@ def stratified_split(
     y: np.ndarray, val_fraction: float, test_fraction: float, seed: int, what: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Index arrays for a train/val/test split that keeps each class's share in every split (scikit-learn's
-    stratified shuffle). Falls back to a plain shuffled split, with the reason, when a class is too rare."""
+    stratified shuffle). Falls back to a plain shuffled split when a class has too few members to appear in every
+    split."""
     n_train, n_val, n_test = split_sizes(len(y), val_fraction, test_fraction, what)
     everything = np.arange(len(y))
     try:
