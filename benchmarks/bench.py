@@ -34,7 +34,7 @@ import torch
 from handwritten import hand_us_per_step  # benchmarks/handwritten.py, beside this file
 from lightning.pytorch.callbacks import LearningRateMonitor
 from threadpoolctl import threadpool_limits
-from whole_runs import parallel_lines, per_run_lines
+from whole_runs import cell_grid_lines, parallel_lines, per_run_lines
 
 from archbench.baselines import run_baseline
 from archbench.data.base import ArchDataModule
@@ -210,7 +210,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="torch and BLAS threads on both sides (default 1)")
     parser.add_argument("--rows", type=int, help="table rows (default 65,536; 4,096 with --quick)")
     parser.add_argument("--skip-sklearn", action="store_true", help="leave out the time to MLPRegressor's test MSE")
-    parser.add_argument("--skip-runs", action="store_true", help="leave out (b) per run and (c) parallel")
+    parser.add_argument("--skip-runs", action="store_true", help="leave out (b) per run, (c) parallel and (d) per cell")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of archbench's MLP training and stop")
     parser.add_argument("--compile", action="store_true", help="torch.compile both networks (slower on CPU: see docs)")
     options = parser.parse_args(argv)
@@ -251,7 +251,8 @@ def main(argv: list[str] | None = None) -> None:
             load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
             print(f"\nwhole commands in fresh processes (load average {load} before them)")
             print("\n".join(per_run_lines(root, options.repeats if options.quick else 3)), flush=True)
-            print("\n".join(parallel_lines(root, options.quick)))
+            print("\n".join(parallel_lines(root, options.quick)), flush=True)
+            print("\n".join(cell_grid_lines(root, options.quick)))
 
 
 if __name__ == "__main__":

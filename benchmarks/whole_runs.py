@@ -3,11 +3,17 @@
 (b) per run: the wall time of `archbench train --arch linear --data house_prices --max_epochs 1` against the fit time
 its run record holds (RunStatsCallback's `train_time_s`) and against a bare `python -c "import lightning"`.
 (c) parallel: a study with `--jobs 2` against `--jobs 1`, the ratio of their wall times.
+(d) per cell: a grid of 100 one-epoch linear cells, the share of its wall time (whole command, report included)
+spent outside training and testing (the cells' `train_time_s` and `test_time_s`), with `--jobs 1`, `--jobs 2` and
+as a SLURM array when a cluster answers (scripts/start_local_slurm.sh), counted per process slot.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -22,6 +28,12 @@ RUN = ["train", "--arch", "linear", "--data", "house_prices", "--max_epochs", "1
 GRID = ["compare", "--study", "default"]
 QUICK_GRID = ["compare", "--archs", "linear,mlp", "--data", "sine", "--seeds", "1", "--max_epochs", "1",
               "--baselines", "none"]  # fmt: skip
+
+
+# (d): issue #13's grid of many short cells, one seed each.
+CELL_GRID = ["compare", "--archs", "linear", "--data", "house_prices", "--max_epochs", "1", "--baselines", "none"]
+CELLS, QUICK_CELLS = 100, 4
+ARRAY_CHUNKS, QUICK_ARRAY_CHUNKS = (50, 8), (2,)  # cells per array task; 8 is `archbench slurm compare`'s default
 
 
 @dataclass
@@ -74,3 +86,71 @@ def parallel_lines(root: Path, quick: bool) -> list[str]:
         f"(c) parallel: `archbench {' '.join(grid)}` ({cells} cells)",
         f"    --jobs 1 {seconds[1]:.1f} s, --jobs 2 {seconds[2]:.1f} s: speed-up {seconds[1] / seconds[2]:.2f}",
     ]
+
+
+def inside_seconds(cells_dir: Path) -> float:
+    """Seconds the grid's cells spent training and testing, summed over cells."""
+    stats = [json.loads(path.read_text())["stats"] for path in cells_dir.glob("*.json")]
+    return sum(s["train_time_s"] + s["test_time_s"] for s in stats)
+
+
+def outside_line(label: str, wall: float, slots: int, inside: float, cells: int) -> str:
+    outside = 1 - inside / (slots * wall)
+    return (
+        f"    {label:<36} {wall:7.1f} s wall, {slots * wall / cells:.2f} s a cell per process; "
+        f"training and testing {inside:.1f} s: {outside:.0%} outside"
+    )
+
+
+def cell_grid_lines(root: Path, quick: bool) -> list[str]:
+    cells = QUICK_CELLS if quick else CELLS
+    grid = [*CELL_GRID, "--seeds", str(cells)]
+    lines = [f"(d) outside training and testing: `archbench {' '.join(grid)}` ({cells} cells)"]
+    for jobs in (1, 2):
+        name = f"cells_j{jobs}"
+        where = ["--name", name, "--log_root", str(root / f"logs_{name}"), "--reports_root", str(root / "reports_d")]
+        wall = timed([*ARCHBENCH, *grid, "--jobs", str(jobs), *where], root)
+        lines.append(
+            outside_line(f"--jobs {jobs}", wall, jobs, inside_seconds(root / "reports_d" / name / "cells"), cells)
+        )
+    cpus = slurm_cpus()
+    if cpus is None:
+        return [*lines, "    SLURM array: left out, no SLURM cluster answers here (scripts/start_local_slurm.sh)"]
+    for per_task in QUICK_ARRAY_CHUNKS if quick else ARRAY_CHUNKS:
+        name = f"cells_slurm{per_task}"
+        where = ["--name", name, "--log_root", str(root / f"logs_{name}"), "--reports_root", str(root / "reports_d")]
+        start = time.perf_counter()
+        submitted = subprocess.run(
+            [*ARCHBENCH, "slurm", *grid, *where, "--cells_per_task", str(per_task), "--submit"],
+            cwd=root, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        wait_for_job(re.search(r"submitted job (\d+)", submitted.stdout).group(1))
+        subprocess.run(
+            [*ARCHBENCH, "report", str(root / "reports_d" / name)], cwd=root, capture_output=True, check=True
+        )
+        wall = time.perf_counter() - start
+        tasks = math.ceil(cells / per_task)
+        label = f"SLURM array, {per_task} cells x {tasks} tasks"
+        inside = inside_seconds(root / "reports_d" / name / "cells")
+        lines.append(outside_line(label, wall, min(tasks, cpus), inside, cells))
+    return lines
+
+
+def slurm_cpus() -> int | None:
+    """CPUs of the local cluster's node when SLURM takes jobs here, else None."""
+    if shutil.which("sinfo") is None:
+        return None
+    answer = subprocess.run(["sinfo", "-h", "-o", "%c %T"], capture_output=True, text=True, timeout=30, check=False)
+    ready = [line.split()[0] for line in answer.stdout.splitlines() if line.split()[1:] in (["idle"], ["mixed"])]
+    return int(ready[0]) if answer.returncode == 0 and ready else None
+
+
+def wait_for_job(job: str, timeout: float = 1800) -> None:
+    """Until squeue no longer lists the job (accounting is off on the local cluster, so squeue is all there is)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        queue = subprocess.run(["squeue", "-h", "-j", job], capture_output=True, text=True, timeout=30, check=False)
+        if (queue.returncode == 0 and not queue.stdout.strip()) or "Invalid job id" in queue.stderr:
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"SLURM job {job} still queued after {timeout:.0f} s")

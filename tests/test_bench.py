@@ -38,7 +38,7 @@ def test_quick_bench_prints_a_finite_positive_ratio_per_step_for_each_steps_per_
 
 
 @pytest.mark.slow
-def test_quick_bench_times_a_whole_run_and_a_grid_with_one_and_two_jobs():
+def test_quick_bench_times_a_whole_run_a_grid_with_one_and_two_jobs_and_the_share_outside_training():
     output = bench("--skip-sklearn")
     command, fit, ratio = re.search(
         rf"whole command {NUMBER} s; its fit .*? {NUMBER} s; ratio {NUMBER}", output
@@ -48,3 +48,9 @@ def test_quick_bench_times_a_whole_run_and_a_grid_with_one_and_two_jobs():
     one, two, speedup = re.search(rf"--jobs 1 {NUMBER} s, --jobs 2 {NUMBER} s: speed-up {NUMBER}", output).groups()
     assert float(speedup) == pytest.approx(float(one) / float(two), rel=0.05), output
     assert "(2 cells)" in output, output
+    lines = re.findall(
+        rf"^    (--jobs \d|SLURM array.*?tasks) .*training and testing {NUMBER} s: (\d+)% outside", output, re.M
+    )
+    assert [label for label, _, _ in lines][:2] == ["--jobs 1", "--jobs 2"], output
+    assert all(float(inside) > 0 and 0 <= int(share) <= 100 for _, inside, share in lines), output
+    assert "(4 cells)" in output and "SLURM array" in output, output

@@ -87,9 +87,9 @@ def test_a_diverging_cell_is_recorded_and_the_others_complete(tmp_path, monkeypa
     assert "Failed or diverged" in (tmp_path / "reports" / "g" / "report.md").read_text()
 
 
-def start_and_interrupt(tmp_path: Path, signum: int) -> tuple[subprocess.Popen, str]:
+def start_and_interrupt(tmp_path: Path, signum: int, *extra: str) -> tuple[subprocess.Popen, str]:
     """Start a grid as a background job would be (SIGINT ignored), send ``signum`` once two cells are done."""
-    command = [str(Path(sys.executable).with_name("archbench")), *grid_args(tmp_path)]
+    command = [str(Path(sys.executable).with_name("archbench")), *grid_args(tmp_path, *extra)]
     cells = tmp_path / "reports" / "g" / "cells"
     process = subprocess.Popen(
         command,
@@ -130,11 +130,26 @@ def test_sigterm_to_compare_keeps_finished_cells_and_exits_143_without_a_verdict
 
 
 @pytest.mark.slow
-def test_parallel_cells_give_the_same_results_as_sequential_ones(tmp_path):
+def test_parallel_cells_give_the_same_results_as_sequential_ones_and_each_runs_once(tmp_path):
     assert main(grid_args(tmp_path, name="seq")) == 0
-    assert main(grid_args(tmp_path, "--jobs", "2", name="par")) == 0
+    assert main(grid_args(tmp_path / "par", "--jobs", "2", name="par")) == 0
     reports = tmp_path / "reports"
-    assert quality(reports / "par" / "results.csv") == quality(reports / "seq" / "results.csv")
+    assert quality(tmp_path / "par" / "reports" / "par" / "results.csv") == quality(reports / "seq" / "results.csv")
+    # The grid's process and a spawned worker take cells from one counter: a cell started twice would leave a
+    # second run folder beside the first.
+    folders = sorted(p.parent.name for p in (tmp_path / "par" / "logs").rglob("run.json"))
+    assert len(folders) == 4 and all(name.endswith("_0") for name in folders), folders
+
+
+@pytest.mark.slow
+def test_an_interrupted_parallel_grid_exits_130_keeps_its_cells_and_resumes_to_the_same_results(tmp_path):
+    assert main(grid_args(tmp_path / "straight")) == 0
+    expected = quality(tmp_path / "straight" / "reports" / "g" / "results.csv")
+    process, output = start_and_interrupt(tmp_path / "resumed", signal.SIGINT, "--jobs", "2")
+    assert process.returncode == 130, output[-2000:]
+    assert "## Verdict" not in output
+    assert main(grid_args(tmp_path / "resumed", "--jobs", "2")) == 0
+    assert quality(tmp_path / "resumed" / "reports" / "g" / "results.csv") == expected
 
 
 def test_jobs_auto_uses_the_cpus_this_process_may_use():

@@ -13,6 +13,7 @@ import inspect
 import json
 import os
 import typing
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,10 @@ from archbench.spec import RUNNER_OPTIONS, RunSpec, option_pairs
 CHECKPOINT_PREFIX = "--checkpoint."
 
 
+@cache
 def data_parser() -> ArgumentParser:
-    """The DataModule part of LightningCLI's parser: any ``ArchDataModule`` subclass from a YAML or class path."""
+    """The DataModule part of LightningCLI's parser: any ``ArchDataModule`` subclass from a YAML or class path.
+    Built once per process: a grid parses every cell's data options for its identity."""
     parser = ArgumentParser(exit_on_error=False)
     parser.add_subclass_arguments(ArchDataModule, "data", fail_untyped=False, required=True)
     return parser

@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from multiprocessing import get_context
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
@@ -159,11 +160,11 @@ def run_grid(study: StudySpec, jobs: int = 1) -> dict[str, RunRecord]:
     study.cells_dir.mkdir(parents=True, exist_ok=True)
     bar = tqdm(total=len(cells), initial=len(cells) - len(todo), desc=f"grid {study.name}", unit="cell", position=0)
     try:
-        with stop_on_signals(raise_now=jobs > 1) as stop:
-            if jobs <= 1:
+        if jobs <= 1:
+            with stop_on_signals(raise_now=False) as stop:
                 run_sequentially(study, todo, identities, done, bar, stop)
-            else:
-                run_in_parallel(study, todo, identities, done, bar, jobs)
+        elif todo:
+            run_in_parallel(study, todo, identities, done, bar, jobs)
     finally:
         bar.close()
     return {c.key: done[c.key] for c in cells if c.key in done}
@@ -201,38 +202,116 @@ def visible_gpus(study: StudySpec) -> list[str]:
     return listed.split(",") if listed else [str(i) for i in range(torch.cuda.device_count())]
 
 
-def start_worker(counter: Synchronized, visible: list[str]) -> None:
-    """Pool initializer: each worker sees one GPU of its own (in turn), set before it first touches CUDA."""
+@dataclass
+class SharedCells:
+    """The cells a parallel grid runs, handed once to each spawned worker; ``claimed`` is the next one to start,
+    shared by this process and every worker, so each cell is started exactly once by whoever is free first."""
+
+    study: StudySpec
+    todo: list[Cell]
+    identities: dict[str, str]
+    threads: int
+    claimed: Synchronized
+
+    def claim(self) -> int | None:
+        with self.claimed.get_lock():
+            index, self.claimed.value = self.claimed.value, self.claimed.value + 1
+        return index if index < len(self.todo) else None
+
+    def run(self, index: int) -> RunRecord:
+        cell = self.todo[index]
+        return run_cell(self.study, cell, self.identities[cell.key], self.threads, progress=False)
+
+
+WORKER_CELLS: SharedCells | None = None  # set in each spawned worker by start_worker
+
+
+def start_worker(counter: Synchronized, visible: list[str], cells: SharedCells) -> None:
+    """Pool initializer, run once torch and Lightning are imported: each worker sees one GPU of its own (in turn),
+    set before it first touches CUDA, and takes its cells from the shared ones."""
+    global WORKER_CELLS  # noqa: PLW0603 - a worker process's own state, set once
     with counter.get_lock():
         worker, counter.value = counter.value, counter.value + 1
     gpu = worker_gpu(worker, visible)
     if gpu is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = gpu
+    WORKER_CELLS = cells
 
 
-def run_in_parallel(study, todo, identities, done, bar, jobs: int) -> None:  # noqa: ANN001
-    threads = max(1, usable_cpus() // jobs)
+def run_next_cell() -> tuple[int, RunRecord] | None:
+    """In a worker: start the next cell nobody has started; None once every cell has been started."""
+    assert WORKER_CELLS is not None
+    index = WORKER_CELLS.claim()
+    return None if index is None else (index, WORKER_CELLS.run(index))
+
+
+def run_in_parallel(study, todo, identities, done, bar, jobs: int) -> None:  # noqa: ANN001 - run_grid's state
+    """Cells in ``jobs`` processes, each taking the next unstarted cell when it is free.
+
+    On the CPU the grid's own process is one of them: it has already imported torch and Lightning, which a spawned
+    worker does before its first cell (seconds), so it trains at once and a grid of short cells does not wait for
+    the workers. On GPUs every cell runs in a spawned worker, each with a GPU of its own.
+    """
+    gpus = visible_gpus(study)
+    trains_here = not gpus
     context = get_context("spawn")
-    # Per worker, not per cell: workers are reused and take the next cell when one ends, so a cell's GPU given by
+    cells = SharedCells(study, todo, identities, max(1, usable_cpus() // jobs), context.Value("i", 0))
+    # GPUs by worker, not by cell: workers are reused and take the next cell when one ends, so a cell's GPU given by
     # its index could already be busy while another GPU waits.
     pool = ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=start_worker, initargs=(context.Value("i", 0), visible_gpus(study))
+        jobs - trains_here, mp_context=context, initializer=start_worker, initargs=(context.Value("i", 0), gpus, cells)
     )
+    keep, all_kept = threading.Lock(), threading.Event()
+    kept = [0]
+
+    def keep_record(index: int, record: RunRecord) -> None:
+        with keep:
+            if record.status != "preempted":
+                done[todo[index].key] = store(study, todo[index].key, record)
+            bar.update()
+            kept[0] += 1
+            if kept[0] == len(todo):
+                all_kept.set()
+
+    def worker_ended(future: Future) -> None:
+        if not future.cancelled() and future.exception() is None and future.result() is not None:
+            keep_record(*future.result())
+
     try:
-        pending = {pool.submit(run_cell, study, c, identities[c.key], threads, False): c for c in todo}
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                cell, record = pending.pop(future), future.result()
-                if record.status != "preempted":
-                    done[cell.key] = store(study, cell.key, record)
-                bar.update()
-    except (GridInterrupted, KeyboardInterrupt) as error:
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.terminate()  # SIGTERM: a worker in a fit saves its checkpoint and stops
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise error if isinstance(error, GridInterrupted) else GridInterrupted(130) from None
-    pool.shutdown(wait=True)
+        with stop_on_signals(raise_now=True) as stop:
+            futures = [pool.submit(run_next_cell) for _ in todo]
+            for future in futures:
+                future.add_done_callback(worker_ended)
+            if trains_here:
+                train_here(cells, keep_record, stop)
+            while not all_kept.wait(0.2):
+                for future in futures:
+                    if future.done() and not future.cancelled() and future.exception() is not None:
+                        raise future.exception()  # a worker died
+    except KeyboardInterrupt:
+        raise GridInterrupted(130) from None
+    finally:
+        # Interrupted: SIGTERM makes a worker in a fit save its checkpoint and stop. Finished: every cell is kept,
+        # and a worker still starting up has nothing left to do.
+        stop_workers(pool)
+
+
+def train_here(cells: SharedCells, keep_record, stop: dict[str, int]) -> None:  # noqa: ANN001
+    """Run cells in this process until every cell has been started, here or in a worker."""
+    before = torch.get_num_threads()
+    try:
+        while (index := cells.claim()) is not None:
+            keep_record(index, cells.run(index))
+            if "code" in stop:
+                raise GridInterrupted(stop["code"])
+    finally:
+        torch.set_num_threads(before)
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def array_tasks(cells: list[Cell], cells_per_task: int) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 from archbench.record import RunRecord, write_atomic
 from archbench.report.columns import RESULT_COLUMNS
 
-STAT_COLUMNS = ("train_time_s", "time_per_epoch_s", "epochs", "best_epoch", "gen_gap", "grad_norm_max",
+STAT_COLUMNS = ("train_time_s", "test_time_s", "time_per_epoch_s", "epochs", "best_epoch", "gen_gap", "grad_norm_max",
                 "grad_norm_median")  # fmt: skip
 
 

@@ -10,6 +10,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import torch
@@ -47,6 +48,25 @@ NOT_HPARAMS = ("target_mean", "target_std", "target_names")  # data statistics, 
 FOLDER_MARKERS = {LOCK_NAME, FINGERPRINT_NAME}  # what a claimed folder holds before its run writes anything
 
 
+class CheckedOnceParser(LightningArgumentParser):
+    """A run's config is checked once, when it is parsed. LightningCLI and the runner dump it four more times a run
+    (the resume match, the hparams of the module, config.yaml, the run record), and checking it again in each dump
+    is half of a dump's cost: about 60 ms a run, a tenth of a 1-epoch cell in a grid (docs/performance.md)."""
+
+    def dump(self, cfg: Any, *args: Any, **kwargs: Any) -> str:
+        kwargs.setdefault("skip_validation", True)
+        return super().dump(cfg, *args, **kwargs)
+
+    def save(self, cfg: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("skip_validation", True)
+        super().save(cfg, *args, **kwargs)
+
+
+# Building the parser inspects every class signature (about 80 ms); a grid, a tuning study or a benchmark builds
+# many runs in one process, and the parser is the same for all of them. Keyed by the arguments that shape it.
+PARSERS: dict[str, LightningArgumentParser] = {}
+
+
 class ArchbenchCLI(LightningCLI):
     """LightningCLI with data-derived shapes linked into the model and archbench's callbacks and logger."""
 
@@ -75,6 +95,7 @@ class ArchbenchCLI(LightningCLI):
                 "callbacks": [self.stats, LearningRateMonitor(logging_interval="epoch"), *self.extra_callbacks]
             },
             parser_kwargs={"exit_on_error": False},
+            parser_class=CheckedOnceParser,
             args=args,
             run=False,
         )
@@ -83,6 +104,15 @@ class ArchbenchCLI(LightningCLI):
         for callback in self.trainer.callbacks:
             if isinstance(callback, SaveConfigCallback):
                 callback.config = self.requested_config
+
+    def setup_parser(
+        self, add_subcommands: bool, main_kwargs: dict[str, Any], subparser_kwargs: dict[str, Any]
+    ) -> None:
+        key = repr((add_subcommands, main_kwargs, subparser_kwargs))
+        if key not in PARSERS:
+            super().setup_parser(add_subcommands, main_kwargs, subparser_kwargs)
+            PARSERS[key] = self.parser
+        self.parser = PARSERS[key]
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         for name in LINKED_FROM_DATA:
@@ -256,7 +286,9 @@ def finish(cli: ArchbenchCLI, record: RunRecord, evaluate: bool = True) -> None:
         record.metrics = {"val/loss_best": record.stats["best_val_loss"]}
     elif record.status == "ok":
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+        start = time.perf_counter()
         results = trainer.test(model, datamodule=data, ckpt_path="best" if best else None, verbose=False)
+        record.stats["test_time_s"] = time.perf_counter() - start  # with loading the checkpoint it tests
         record.checkpoint = best
         record.metrics = {k: float(v) for k, v in results[0].items()}
         record.baseline = data.naive_baseline()

@@ -9,7 +9,7 @@ RESULT_COLUMNS = [
     "dataset", "arch", "kind", "seed", "status",
     "test_mse", "test_mae", "test_r2", "test_accuracy", "test_f1", "test_auroc", "test_loss",
     "naive_mse_predict_1", "naive_loss_memoryless",
-    "params", "train_time_s", "time_per_epoch_s", "epochs", "best_epoch", "latency_us", "peak_mem_mb",
+    "params", "train_time_s", "test_time_s", "time_per_epoch_s", "epochs", "best_epoch", "latency_us", "peak_mem_mb",
     "gen_gap", "grad_norm_max", "grad_norm_median", "log_dir", "error", "reused",
 ]  # fmt: skip
 
