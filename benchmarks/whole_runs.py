@@ -82,16 +82,18 @@ def parallel_lines(root: Path, quick: bool) -> list[str]:
         where = ["--log_root", str(root / f"logs_j{jobs}"), "--reports_root", str(root / f"reports_j{jobs}")]
         seconds[jobs] = timed([*ARCHBENCH, *grid, "--jobs", str(jobs), *where], root)
     cells = len(list((root / "reports_j1").rglob("cells/*.json")))
+    outside = {jobs: 1 - inside_seconds(root / f"reports_j{jobs}") / (jobs * seconds[jobs]) for jobs in (1, 2)}
     return [
         f"(c) parallel: `archbench {' '.join(grid)}` ({cells} cells)",
         f"    --jobs 1 {seconds[1]:.1f} s, --jobs 2 {seconds[2]:.1f} s: speed-up {seconds[1] / seconds[2]:.2f}",
+        f"    outside training and testing: {outside[1]:.0%} with --jobs 1, {outside[2]:.0%} with --jobs 2",
     ]
 
 
-def inside_seconds(cells_dir: Path) -> float:
-    """Seconds the grid's cells spent training and testing, summed over cells."""
-    stats = [json.loads(path.read_text())["stats"] for path in cells_dir.glob("*.json")]
-    return sum(s["train_time_s"] + s["test_time_s"] for s in stats)
+def inside_seconds(reports: Path) -> float:
+    """Seconds a grid's cells spent training and testing, summed over its cells (a baseline records its fit only)."""
+    stats = [json.loads(path.read_text())["stats"] for path in reports.rglob("cells/*.json")]
+    return sum(s["train_time_s"] + s.get("test_time_s", 0.0) for s in stats)
 
 
 def outside_line(label: str, wall: float, slots: int, inside: float, cells: int) -> str:
@@ -110,9 +112,7 @@ def cell_grid_lines(root: Path, quick: bool) -> list[str]:
         name = f"cells_j{jobs}"
         where = ["--name", name, "--log_root", str(root / f"logs_{name}"), "--reports_root", str(root / "reports_d")]
         wall = timed([*ARCHBENCH, *grid, "--jobs", str(jobs), *where], root)
-        lines.append(
-            outside_line(f"--jobs {jobs}", wall, jobs, inside_seconds(root / "reports_d" / name / "cells"), cells)
-        )
+        lines.append(outside_line(f"--jobs {jobs}", wall, jobs, inside_seconds(root / "reports_d" / name), cells))
     cpus = slurm_cpus()
     if cpus is None:
         return [*lines, "    SLURM array: left out, no SLURM cluster answers here (scripts/start_local_slurm.sh)"]
@@ -131,7 +131,7 @@ def cell_grid_lines(root: Path, quick: bool) -> list[str]:
         wall = time.perf_counter() - start
         tasks = math.ceil(cells / per_task)
         label = f"SLURM array, {per_task} cells x {tasks} tasks"
-        inside = inside_seconds(root / "reports_d" / name / "cells")
+        inside = inside_seconds(root / "reports_d" / name)
         lines.append(outside_line(label, wall, min(tasks, cpus), inside, cells))
     return lines
 
