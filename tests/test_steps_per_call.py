@@ -12,12 +12,12 @@ from archbench.errors import ArchbenchError
 from archbench.runner import build_cli
 from archbench.spec import RunSpec
 
-# diabetes: 309 training rows in batches of 32 are 10 batches an epoch, so 4 steps per call end on a group of 2.
+# diabetes: 310 training rows in batches of 32 are 10 batches an epoch, so 4 steps per call end on a group of 2.
 STEPS_EACH_EPOCH = 10
 QUIET = ("--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false")
 
 
-def fit(log_root: Path, steps_per_call: int, *extra: str):  # noqa: ANN201 - the CLI object of the run
+def build(log_root: Path, steps_per_call: int, *extra: str, log_every: int = 3):  # noqa: ANN201 - the CLI object
     spec = RunSpec(
         arch="mlp",
         data="diabetes",
@@ -28,12 +28,16 @@ def fit(log_root: Path, steps_per_call: int, *extra: str):  # noqa: ANN201 - the
             "--model.init_args.steps_per_call",
             str(steps_per_call),
             "--trainer.log_every_n_steps",
-            "3",
+            str(log_every),
             *QUIET,
             *extra,
         ),  # fmt: skip
     )
-    cli = build_cli(spec.lightning_args())
+    return build_cli(spec.lightning_args())
+
+
+def fit(log_root: Path, steps_per_call: int, *extra: str, log_every: int = 3):  # noqa: ANN201 - the CLI object
+    cli = build(log_root, steps_per_call, *extra, log_every=log_every)
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     return cli
 
@@ -60,12 +64,16 @@ def assert_same_tensors(a: object, b: object, where: str = "") -> None:
 
 
 @pytest.mark.parametrize(
-    "extra",
-    [(), ("--trainer.gradient_clip_val", "0.05", "--model.init_args.lr_schedule", "cosine")],
-    ids=["plain", "clipped-cosine"],
+    ("extra", "log_every"),
+    [
+        ((), 3),
+        (("--trainer.gradient_clip_val", "0.05", "--model.init_args.lr_schedule", "cosine"), 3),
+        ((), 4),  # every 4th step: the last of a call, so a call ends on a step whose logs are written
+    ],
+    ids=["plain", "clipped-cosine", "written-at-call-end"],
 )
-def test_four_steps_per_call_train_log_and_checkpoint_as_one_step_per_call(tmp_path, extra):
-    one, four = (fit(tmp_path / f"k{k}", k, *extra) for k in (1, 4))
+def test_four_steps_per_call_train_log_and_checkpoint_as_one_step_per_call(tmp_path, extra, log_every):
+    one, four = (fit(tmp_path / f"k{k}", k, *extra, log_every=log_every) for k in (1, 4))
     assert four.model.automatic_optimization is False and one.model.automatic_optimization is True
     assert one.trainer.num_training_batches == STEPS_EACH_EPOCH  # the last group of 4 is incomplete
     assert four.trainer.global_step == one.trainer.global_step == 2 * STEPS_EACH_EPOCH
@@ -74,7 +82,9 @@ def test_four_steps_per_call_train_log_and_checkpoint_as_one_step_per_call(tmp_p
 
     logs_one, logs_four = scalars(one.trainer.log_dir), scalars(four.trainer.log_dir)
     assert logs_one.keys() == logs_four.keys()
-    assert [s for s, _ in logs_one["train/loss_step"]] == [2, 5, 8, 11, 14, 17]  # every 3rd step
+    written = list(range(log_every - 1, 2 * STEPS_EACH_EPOCH, log_every))  # [2, 5, 8, ...] for every 3rd step
+    assert [s for s, _ in logs_one["train/loss_step"]] == written
+    assert [s for s, _ in logs_one["train/grad_norm"]] == written
     for tag in logs_one:
         assert [s for s, _ in logs_four[tag]] == [s for s, _ in logs_one[tag]], tag
         for (_, v1), (_, v4) in zip(logs_one[tag], logs_four[tag], strict=True):
@@ -88,6 +98,51 @@ def test_four_steps_per_call_train_log_and_checkpoint_as_one_step_per_call(tmp_p
     )
     for key in ("state_dict", "optimizer_states", "lr_schedulers", "global_step", "epoch"):
         assert_same_tensors(saved_one[key], saved_four[key], key)
+
+
+@pytest.mark.parametrize("steps_per_call", [1, 4])
+def test_epoch_loss_weights_every_sample_equally_when_a_call_mixes_batch_sizes(tmp_path, steps_per_call):
+    cli = fit(tmp_path, steps_per_call, log_every=1)  # every step's loss is written
+    sizes = [len(x) for x, _ in cli.datamodule.train_dataloader()]
+    assert sizes[-2] == 32 > sizes[-1]  # with 4 steps per call, the last call holds a full batch and a smaller one
+    logs = scalars(cli.trainer.log_dir)
+    for epoch in range(2):
+        step_losses = [v for s, v in logs["train/loss_step"] if s // STEPS_EACH_EPOCH == epoch]
+        expected = sum(n * loss for n, loss in zip(sizes, step_losses, strict=True)) / sum(sizes)
+        epoch_step, epoch_loss = logs["train/loss_epoch"][epoch]
+        assert epoch_step == (epoch + 1) * STEPS_EACH_EPOCH - 1
+        assert epoch_loss == pytest.approx(expected, rel=1e-6)
+        assert epoch_loss != pytest.approx(sum(step_losses) / len(step_losses), rel=1e-6)  # not the mean of steps
+
+
+class CountedBatchTransfer:
+    """Mixed into a DataModule: overrides two batch-transfer hooks, counts their calls and halves the inputs."""
+
+    before = after = 0
+
+    def on_before_batch_transfer(self, batch, dataloader_idx):  # noqa: ANN001, ANN201 - Lightning's hook
+        self.before += 1
+        return batch
+
+    def on_after_batch_transfer(self, batch, dataloader_idx):  # noqa: ANN001, ANN201 - Lightning's hook
+        self.after += 1
+        x, y = batch
+        return x * 0.5, y
+
+
+def test_steps_per_call_calls_a_datamodules_batch_transfer_hooks_on_every_batch(tmp_path):
+    runs = []
+    for k in (1, 4):
+        cli = build(tmp_path / f"k{k}", k)
+        data = cli.datamodule
+        data.__class__ = type(f"Counted{type(data).__name__}", (CountedBatchTransfer, type(data)), {})
+        cli.trainer.fit(cli.model, datamodule=data)
+        runs.append(cli)
+    one, four = runs
+    assert four.datamodule.before == one.datamodule.before == four.datamodule.after == one.datamodule.after
+    assert one.datamodule.before > 2 * STEPS_EACH_EPOCH  # the training batches, and validation's
+    for (name, p1), (_, p4) in zip(one.model.named_parameters(), four.model.named_parameters(), strict=True):
+        assert torch.allclose(p1, p4, atol=1e-6), name
 
 
 def test_steps_per_call_stops_at_max_steps_inside_a_call(tmp_path):
