@@ -162,3 +162,42 @@ def test_jobs_auto_uses_the_cpus_this_process_may_use():
     env = {**os.environ, "SLURM_CPUS_PER_TASK": "1"}
     in_slurm = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=env)
     assert in_slurm.stdout.strip() == "1"
+
+
+CRASHING_MODEL = '''
+import multiprocessing, os, time
+from pathlib import Path
+from archbench.models import LinearModel
+
+class CrashingModel(LinearModel):
+    """Kills a spawned grid worker outright; in the grid's own process it waits until a worker has died."""
+    def __init__(self, **kwargs):
+        marker = Path(os.environ["CRASH_MARKER"])
+        if multiprocessing.parent_process() is not None:
+            marker.touch()
+            os._exit(3)
+        deadline = time.monotonic() + 120
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        super().__init__(**kwargs)
+'''
+
+
+@pytest.mark.slow
+def test_a_worker_process_that_dies_fails_its_cell_and_the_grid_goes_on(tmp_path, monkeypatch):
+    (tmp_path / "crashmod.py").write_text(CRASHING_MODEL)
+    monkeypatch.syspath_prepend(str(tmp_path))  # spawned workers start with this process's sys.path
+    configs = tmp_path / "configs"
+    shutil.copytree(REPO / "configs", configs)
+    (configs / "model" / "crashing.yaml").write_text("class_path: crashmod.CrashingModel\n")
+    monkeypatch.setenv("ARCHBENCH_CONFIGS", str(configs))
+    monkeypatch.setenv("CRASH_MARKER", str(tmp_path / "a_worker_died"))
+    args = grid_args(tmp_path, "--jobs", "2")
+    args[args.index("linear,mlp")], args[args.index("sk_linear")] = "crashing", "none"
+    args[args.index("--seeds") + 1] = "3"
+    assert main(args) == 1, "a grid with a failed cell must not exit 0"
+    rows = read_rows(tmp_path / "reports" / "g" / "results.csv")
+    statuses = sorted(r["status"] for r in rows)
+    assert len(rows) == 3 and statuses.count("failed") >= 1 and "ok" in statuses, rows
+    failed = [r for r in rows if r["status"] == "failed"]
+    assert all("worker process died" in r["error"] for r in failed), failed

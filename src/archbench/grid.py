@@ -104,8 +104,15 @@ def run_cell(
             )
             record.command = spec.rerun_command()
     except Exception as error:  # noqa: BLE001 - a broken cell is recorded; the grid goes on
-        message = f"{type(error).__name__}: {error}".splitlines()[0]
-        record = RunRecord(spec.dataset_label, cell.arch, cell.seed, "failed", "", "", kind=cell.kind, error=message)
+        return failed_record(study, cell, identity, f"{type(error).__name__}: {error}".splitlines()[0])
+    record.identity = identity
+    return record
+
+
+def failed_record(study: StudySpec, cell: Cell, identity: str, message: str) -> RunRecord:
+    """The record of a cell that ended without a result; a rerun of the grid runs it again."""
+    label = study.run_spec(cell).dataset_label
+    record = RunRecord(label, cell.arch, cell.seed, "failed", "", "", kind=cell.kind, error=message)
     record.identity = identity
     return record
 
@@ -262,15 +269,15 @@ def run_in_parallel(study, todo, identities, done, bar, jobs: int) -> None:  # n
         jobs - trains_here, mp_context=context, initializer=start_worker, initargs=(context.Value("i", 0), gpus, cells)
     )
     keep, all_kept = threading.Lock(), threading.Event()
-    kept = [0]
+    kept: set[int] = set()
 
     def keep_record(index: int, record: RunRecord) -> None:
         with keep:
             if record.status != "preempted":
                 done[todo[index].key] = store(study, todo[index].key, record)
             bar.update()
-            kept[0] += 1
-            if kept[0] == len(todo):
+            kept.add(index)
+            if len(kept) == len(todo):
                 all_kept.set()
 
     def worker_ended(future: Future) -> None:
@@ -285,9 +292,15 @@ def run_in_parallel(study, todo, identities, done, bar, jobs: int) -> None:  # n
             if trains_here:
                 train_here(cells, keep_record, stop)
             while not all_kept.wait(0.2):
-                for future in futures:
-                    if future.done() and not future.cancelled() and future.exception() is not None:
-                        raise future.exception()  # a worker died
+                if any(f.done() and not f.cancelled() and f.exception() is not None for f in futures):
+                    # A worker process died (killed, out of memory, a crash in native code) and the pool stopped
+                    # the others: the cells they had started are recorded as failed, and this process runs the rest.
+                    for index in range(min(cells.claimed.value, len(todo))):
+                        if index not in kept:
+                            cell = todo[index]
+                            message = "its worker process died (killed, out of memory or crashed); rerun to retry it"
+                            keep_record(index, failed_record(study, cell, identities[cell.key], message))
+                    train_here(cells, keep_record, stop)
     except KeyboardInterrupt:
         raise GridInterrupted(130) from None
     finally:
