@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from archbench.slurm import wait_for_job
+
 ARCHBENCH = [sys.executable, "-m", "archbench.cli"]
 RUN = ["train", "--arch", "linear", "--data", "house_prices", "--max_epochs", "1"]
 # The default study as a user runs it (66 cells: 4 architectures, 3 datasets, 3 seeds and the baselines). A grid of
@@ -124,7 +126,7 @@ def cell_grid_lines(root: Path, quick: bool) -> list[str]:
             [*ARCHBENCH, "slurm", *grid, *where, "--cells_per_task", str(per_task), "--submit"],
             cwd=root, capture_output=True, text=True, check=True,
         )  # fmt: skip
-        wait_for_job(re.search(r"submitted job (\d+)", submitted.stdout).group(1))
+        wait_for_job(re.search(r"submitted job (\d+)", submitted.stdout).group(1), timeout=1800)
         subprocess.run(
             [*ARCHBENCH, "report", str(root / "reports_d" / name)], cwd=root, capture_output=True, check=True
         )
@@ -143,14 +145,3 @@ def slurm_cpus() -> int | None:
     answer = subprocess.run(["sinfo", "-h", "-o", "%c %T"], capture_output=True, text=True, timeout=30, check=False)
     ready = [line.split()[0] for line in answer.stdout.splitlines() if line.split()[1:] in (["idle"], ["mixed"])]
     return int(ready[0]) if answer.returncode == 0 and ready else None
-
-
-def wait_for_job(job: str, timeout: float = 1800) -> None:
-    """Until squeue no longer lists the job (accounting is off on the local cluster, so squeue is all there is)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        queue = subprocess.run(["squeue", "-h", "-j", job], capture_output=True, text=True, timeout=30, check=False)
-        if (queue.returncode == 0 and not queue.stdout.strip()) or "Invalid job id" in queue.stderr:
-            return
-        time.sleep(0.5)
-    raise TimeoutError(f"SLURM job {job} still queued after {timeout:.0f} s")

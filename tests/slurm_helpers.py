@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from pathlib import Path
+
+from archbench.slurm import wait_for_job  # noqa: F401 - the tests' way to wait, as the bench's
 
 START_HINT = "start it with: sudo scripts/start_local_slurm.sh"
 READY_STATES = {"idle", "mixed", "allocated", "completing", "planned"}
@@ -33,17 +34,3 @@ def submit(script_path: str | Path) -> str:
     if result.returncode != 0:
         raise RuntimeError(f"sbatch {script_path} failed: {result.stderr.strip()}")
     return result.stdout.strip().split(";")[0]  # --parsable prints "id" or "id;cluster"
-
-
-def wait_for_job(job_id: str, timeout: float) -> None:
-    """Wait until squeue no longer lists the job (with accounting off, squeue is all there is to ask)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = subprocess.run(["squeue", "-h", "-j", job_id], capture_output=True, text=True, timeout=30)
-        # squeue lists only jobs not yet finished, and rejects an id that slurmctld has already forgotten.
-        if (result.returncode == 0 and not result.stdout.strip()) or "Invalid job id" in result.stderr:
-            return
-        if time.monotonic() > deadline:
-            last = (result.stdout + result.stderr).strip()
-            raise TimeoutError(f"job {job_id} not finished after {timeout:.0f} s; last squeue output:\n{last}")
-        time.sleep(0.5)

@@ -6,6 +6,7 @@ import argparse
 import shlex
 import shutil
 import subprocess
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -103,3 +104,18 @@ def write_ddp(spec: RunSpec, options: argparse.Namespace) -> int:
     lines += [f"cd {shlex.quote(str(Path.cwd()))}", f'srun {command} --run_version "slurm_$SLURM_JOB_ID"']
     write_and_maybe_submit(lines, script, options.submit)
     return 0
+
+
+def wait_for_job(job_id: str, timeout: float) -> None:
+    """Wait until squeue no longer lists the job (with accounting off, as on the local cluster, squeue is all there
+    is to ask)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = subprocess.run(["squeue", "-h", "-j", job_id], capture_output=True, text=True, timeout=30)
+        # squeue lists only jobs not yet finished, and rejects an id that slurmctld has already forgotten.
+        if (result.returncode == 0 and not result.stdout.strip()) or "Invalid job id" in result.stderr:
+            return
+        if time.monotonic() > deadline:
+            last = (result.stdout + result.stderr).strip()
+            raise TimeoutError(f"job {job_id} not finished after {timeout:.0f} s; last squeue output:\n{last}")
+        time.sleep(0.5)
