@@ -43,9 +43,9 @@ def test_unknown_arch_lists_the_available_ones(capsys, tmp_path):
     assert "'perceiver'" in message and ARCHS in message
 
 
-def test_unknown_data_lists_the_available_ones(capsys, tmp_path):
+def test_unknown_data_names_the_nearest_and_the_catalogue_command(capsys, tmp_path):
     message = fail(capsys, tmp_path, "--arch", "mlp", "--data", "mnist")
-    assert "'mnist'" in message and "adding" in message and "house_prices" in message
+    assert "'mnist'" in message and "nearest: " in message and "`archbench datasets` lists all" in message
 
 
 def test_missing_csv_file(capsys, tmp_path):

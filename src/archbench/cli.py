@@ -147,6 +147,10 @@ def top_parser() -> OneLineParser:
     report.add_argument("grid", help="a folder written by compare, or a study name under reports/")
     report.add_argument("--reports_root", default="reports")
     add_margin_option(report)
+    datasets = commands.add_parser("datasets", help="the dataset catalogue: a table, --json, or one entry by name")
+    datasets.add_argument("name", nargs="?", help="one dataset: its facts and citation")
+    datasets.add_argument("--json", action="store_true", help="print JSON (a list of objects, or one object)")
+    add_configs_option(datasets)
     slurm = commands.add_parser("slurm", help="write (and submit) sbatch scripts: a study array or a DDP run")
     jobs = slurm.add_subparsers(dest="slurm_command", metavar="slurm_command", parser_class=OneLineParser)
     array = jobs.add_parser("compare", help="an sbatch array over the cells of a study")
@@ -326,6 +330,12 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
         from archbench.compare import run_report
 
         return run_report(options.grid, options.reports_root, options.margin)
+    if command == "datasets":
+        if extra:
+            raise ArchbenchError(f"unknown option {extra[0]}; allowed: see archbench datasets --help")
+        from archbench.datasets_command import run_datasets
+
+        return run_datasets(options.name, options.json)
     if command == "slurm" and options.slurm_command is None:
         raise ArchbenchError("archbench slurm: a command is needed; allowed: compare, fit")
     chosen = parser._subparsers._group_actions[0].choices[command]  # noqa: SLF001 - the subcommand's own options

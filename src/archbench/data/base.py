@@ -185,6 +185,15 @@ class ArchDataModule(L.LightningDataModule):
     def target_std(self) -> list[float]:
         return self.prepared.target_std
 
+    def observed_facts(self) -> dict[str, int]:
+        """The catalogue facts this data shows when loaded (``configs/data/*.yaml`` ``catalog:`` states them):
+        samples in all splits, and features (tables) or length and channels (sequences)."""
+        x = self.prepared.x
+        facts = {"rows": sum(len(t) for t in x.values())}
+        if x["train"].ndim == 3:
+            return {**facts, "length": int(x["train"].shape[1]), "channels": int(x["train"].shape[2])}
+        return {**facts, "features": int(x["train"].shape[1])}
+
     def setup(self, stage: str | None = None) -> None:
         self.prepared  # noqa: B018 - load once, before the loops ask for batches
 

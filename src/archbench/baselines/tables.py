@@ -1,5 +1,4 @@
-"""Baselines on the identical splits, windows and scaling that the neural models see: scikit-learn models for any
-dataset, and the persistence and seasonal-naive forecasts for forecasting datasets."""
+"""Table baselines from scikit-learn, fitted on the identical split, scaling and rows the networks get."""
 
 from __future__ import annotations
 
@@ -15,10 +14,6 @@ from sklearn.multioutput import MultiOutputRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from archbench.data.base import ArchDataModule
-from archbench.data.sequence import SeriesDataModule
-from archbench.errors import ArchbenchError
-from archbench.models.base import metric_values, task_metrics
-from archbench.record import RunRecord
 
 SKLEARN: dict[str, tuple[Callable[[int], BaseEstimator], Callable[[int], BaseEstimator]]] = {
     # name: (regressor, classifier), each built from the run's seed
@@ -32,19 +27,6 @@ SKLEARN: dict[str, tuple[Callable[[int], BaseEstimator], Callable[[int], BaseEst
         lambda seed: HistGradientBoostingClassifier(random_state=seed),
     ),
 }
-# Forecasts in original units, (N, horizon · C), from the test windows alone: nothing is fitted.
-FORECASTS: dict[str, Callable[[SeriesDataModule], torch.Tensor | None]] = {
-    "persistence": lambda data: data.persistence_forecast("test"),
-    "seasonal_naive": lambda data: data.seasonal_naive_forecast("test"),
-}
-BASELINES = (*SKLEARN, *FORECASTS)  # every name a study may list
-
-
-def applies(name: str, data: ArchDataModule) -> bool:
-    """Whether a baseline can run on this data: a forecast needs a series (and seasonal-naive a season length)."""
-    if name not in FORECASTS:
-        return True
-    return isinstance(data, SeriesDataModule) and FORECASTS[name](data) is not None
 
 
 def parameter_count(model: BaseEstimator) -> int:
@@ -56,44 +38,6 @@ def parameter_count(model: BaseEstimator) -> int:
     if hasattr(model, "coef_"):
         return int(np.size(model.coef_) + np.size(model.intercept_))
     return sum(len(tree.nodes) for iteration in getattr(model, "_predictors", []) for tree in iteration)
-
-
-def run_baseline(name: str, data: ArchDataModule, dataset: str, seed: int) -> RunRecord:
-    """Score one baseline on the test split with the models' torchmetrics, per target column and their mean."""
-    if name in FORECASTS:
-        started = time.perf_counter()
-        preds, params, train_time = forecast(name, data), 0, 0.0
-        predict_time = time.perf_counter() - started
-    else:
-        preds, params, train_time, predict_time = fit_and_predict(name, data, seed)
-    latency_us = predict_time / len(data.prepared.x["test"]) * 1e6
-    columns = data.target_names
-    metrics = task_metrics(data.task, data.output_size, data.target_std[: len(columns)])
-    if data.task == "regression":
-        target = data.targets("test").double().reshape(-1, len(columns))
-        metrics.update(preds.double().reshape(-1, len(columns)), target)
-    else:
-        metrics.update(preds, data.prepared.y["test"])
-    return RunRecord(
-        dataset=dataset,
-        arch=name,
-        seed=seed,
-        status="ok",
-        log_dir="",
-        command="",
-        kind="baseline",
-        metrics={f"test/{k}": float(v) for k, v in metric_values(metrics, columns).items()},
-        params=params,
-        latency_us=latency_us,
-        stats={"train_time_s": train_time},
-    )
-
-
-def forecast(name: str, data: ArchDataModule) -> torch.Tensor:
-    if not applies(name, data):
-        needs = "a season length (--data.season_length)" if isinstance(data, SeriesDataModule) else "a series"
-        raise ArchbenchError(f"baseline {name!r} needs {needs}; {data.name} has none")
-    return FORECASTS[name](data)
 
 
 def fit_and_predict(name: str, data: ArchDataModule, seed: int) -> tuple[torch.Tensor, int, float, float]:
