@@ -18,7 +18,7 @@ from archbench.data.base import ArchDataModule
 from archbench.data.sequence import SeriesDataModule
 from archbench.errors import ArchbenchError
 from archbench.models.base import metric_values, task_metrics
-from archbench.record import RunRecord
+from archbench.record import RunRecord, scored_predictions
 
 SKLEARN: dict[str, tuple[Callable[[int], BaseEstimator], Callable[[int], BaseEstimator]]] = {
     # name: (regressor, classifier), each built from the run's seed
@@ -86,6 +86,7 @@ def run_baseline(name: str, data: ArchDataModule, dataset: str, seed: int) -> Ru
         params=params,
         latency_us=latency_us,
         stats={"train_time_s": train_time},
+        n_test=scored_predictions(data.task, data.prepared.y["test"]),
     )
 
 

@@ -88,9 +88,17 @@ def add_margin_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--margin",
         type=margin,
-        help="equivalence margin for 'similar': absolute for accuracy-type metrics (default 0.01), "
-        "a fraction of the best network's mean for error metrics (default 0.05)",
+        help="equivalence margin, fixed before the data are seen: absolute for accuracy-type metrics (default 0.01; "
+        "at least 1.5 test samples), for error metrics the fraction a ratio of errors may exceed 1 (default 0.05)",
     )
+    parser.add_argument("--alpha", type=alpha, default=0.05, help="level of every test, 0 < α < 1 (default 0.05)")
+
+
+def alpha(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise ArchbenchError(f"--alpha must be inside (0, 1), got {text}")
+    return value
 
 
 def add_tune_options(parser: argparse.ArgumentParser) -> None:
@@ -325,7 +333,7 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
             raise ArchbenchError(f"unknown option {extra[0]}; allowed: see archbench report --help")
         from archbench.compare import run_report
 
-        return run_report(options.grid, options.reports_root, options.margin)
+        return run_report(options.grid, options.reports_root, options.margin, options.alpha)
     if command == "slurm" and options.slurm_command is None:
         raise ArchbenchError("archbench slurm: a command is needed; allowed: compare, fit")
     chosen = parser._subparsers._group_actions[0].choices[command]  # noqa: SLF001 - the subcommand's own options
@@ -347,7 +355,9 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
             raise ArchbenchError(f"--cells_per_task must be >= 1, got {options.cells_per_task}")
         task = None if options.task is None else (options.task, options.cells_per_task)
         command = shlex.join(["archbench", *argv])
-        return run_compare(study_spec(options, extra), options.jobs, task, options.margin, options.tune, command)
+        return run_compare(
+            study_spec(options, extra), options.jobs, task, options.margin, options.tune, command, options.alpha
+        )
     from archbench import slurm
 
     if options.slurm_command == "compare":

@@ -17,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
+from archbench.report.columns import TRIVIAL_ROWS
 from archbench.report.curves import Curve, log_band, mean_band
 from archbench.report.verdicts import Comparison
 
@@ -27,7 +28,7 @@ BASELINE_HATCH = "//"
 
 
 def is_baseline(arch: str) -> bool:
-    return arch.startswith("sk_")
+    return arch.startswith("sk_") or arch in TRIVIAL_ROWS or arch == "seasonal_naive"
 
 
 def colors(archs: Sequence[str]) -> dict[str, str]:
