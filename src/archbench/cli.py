@@ -155,6 +155,7 @@ def top_parser() -> OneLineParser:
     report.add_argument("grid", help="a folder written by compare, or a study name under reports/")
     report.add_argument("--reports_root", default="reports")
     add_margin_option(report)
+    add_rank_command(commands)
     slurm = commands.add_parser("slurm", help="write (and submit) sbatch scripts: a study array or a DDP run")
     jobs = slurm.add_subparsers(dest="slurm_command", metavar="slurm_command", parser_class=OneLineParser)
     array = jobs.add_parser("compare", help="an sbatch array over the cells of a study")
@@ -181,6 +182,22 @@ def top_parser() -> OneLineParser:
     add_configs_option(ddp)
     add_sbatch_options(ddp)
     return parser
+
+
+def add_rank_command(commands: argparse._SubParsersAction) -> None:
+    """``archbench rank``: its help text lives with it, in archbench.rank_cli (imported only when it runs)."""
+    rank = commands.add_parser(
+        "rank",
+        help="rank methods over datasets from a long CSV: mean ranks, Friedman, Wilcoxon-Holm pairs, CD diagram",
+        description="Rank methods over datasets from a long CSV with columns dataset, method, score (optionally "
+        "metric, higher_is_better): mean ranks (ties averaged), the Friedman test and every pair by the two-sided "
+        "Wilcoxon signed-rank test (Pratt's zeros), Holm-corrected. A dataset where some method has no score is "
+        "dropped, with a note. aeon's critical-difference plot uses other defaults (one-sided tests, zero "
+        "differences dropped, alpha 0.1), so its p-values differ from these.",
+    )
+    rank.add_argument("table", help="the long CSV file")
+    rank.add_argument("--alpha", type=alpha, default=0.05, help="level of the tests, 0 < α < 1 (default 0.05)")
+    rank.add_argument("--plot", help="write the critical-difference diagram (scikit-posthocs) to this PNG")
 
 
 def check_passed_on(extra: list[str], parser_options: list[str]) -> None:
@@ -334,6 +351,12 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
         from archbench.compare import run_report
 
         return run_report(options.grid, options.reports_root, options.margin, options.alpha)
+    if command == "rank":
+        if extra:
+            raise ArchbenchError(f"unknown option {extra[0]}; allowed: see archbench rank --help")
+        from archbench.rank_cli import run_rank
+
+        return run_rank(options.table, options.alpha, options.plot)
     if command == "slurm" and options.slurm_command is None:
         raise ArchbenchError("archbench slurm: a command is needed; allowed: compare, fit")
     chosen = parser._subparsers._group_actions[0].choices[command]  # noqa: SLF001 - the subcommand's own options
