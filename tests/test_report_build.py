@@ -217,6 +217,11 @@ def test_a_compared_study_report_says_what_was_run(tmp_path):
     assert "classes " not in section, "wine's labels 0, 1, 2 are their own class indices: no mapping to show"
     html = (tmp_path / "reports" / "w" / "report.html").read_text()
     assert "overflow-x: auto" in html, "wide tables scroll instead of overflowing a laptop screen"
+    results = list(csv.DictReader((tmp_path / "reports" / "w" / "results.csv").read_text().splitlines()))
+    sizes = {r["n_test"] for r in results}
+    assert len(sizes) == 1 and 10 < int(sizes.pop()) < 178, "wine's test split, recorded by every run"
+    assert sorted(r["seed"] for r in results if r["arch"] == "majority_class") == ["0", "1"]
+    assert "| majority_class (baseline) |" in report
 
 
 def test_a_log_axis_band_stays_positive_where_an_arithmetic_one_would_not():
