@@ -112,3 +112,18 @@ def test_errors_rank_lowest_first_and_enter_the_wilcoxon_as_log_ratios():
     assert [p.p_value for p in rank_table(negated).pairs] != pytest.approx([p.p_value for p in ranking.pairs])
     with pytest.raises(ArchbenchError, match="higher_is_better 'maybe' is not a truth value"):
         rank_table(long(errors).assign(higher_is_better="maybe"))
+
+
+def test_the_aeon_flag_reproduces_aeons_pairwise_p_values_and_cliques(published, wide):
+    pytest.importorskip("numba", reason="aeon's plotting needs numba")
+    aeon_plot = pytest.importorskip("aeon.visualisation").plot_critical_difference
+    ranking = rank_table(published, alpha=0.1, aeon=True)
+    _, _, p_values = aeon_plot(wide.to_numpy(), list(wide.columns), return_p_values=True)  # alpha 0.1, one-sided
+    k = len(ranking.archs)
+    for pair in ranking.pairs:  # aeon's matrix is in rank order, better-ranked row above the diagonal
+        i, j = ranking.archs.index(pair.better), ranking.archs.index(pair.worse)
+        assert pair.p_value == pytest.approx(p_values[i, j], rel=1e-12)
+        assert pair.significant == (p_values[i, j] < 0.1 / (k - 1))
+    assert any(p.significant for p in ranking.pairs) and not all(p.significant for p in ranking.pairs)
+    two_sided = {frozenset((p.better, p.worse)): p.p_value for p in rank_table(published).pairs}
+    assert any(p.p_value != pytest.approx(two_sided[frozenset((p.better, p.worse))]) for p in ranking.pairs)

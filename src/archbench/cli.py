@@ -196,7 +196,12 @@ def add_rank_command(commands: argparse._SubParsersAction) -> None:
         "differences dropped, alpha 0.1), so its p-values differ from these.",
     )
     rank.add_argument("table", help="the long CSV file")
-    rank.add_argument("--alpha", type=alpha, default=0.05, help="level of the tests, 0 < α < 1 (default 0.05)")
+    rank.add_argument("--alpha", type=alpha, help="level of the tests, 0 < α < 1 (default 0.05; 0.1 with --aeon)")
+    rank.add_argument(
+        "--aeon",
+        action="store_true",
+        help="pairs in aeon's plot_critical_difference convention: one-sided Wilcoxon, zeros dropped, p < α/(k−1)",
+    )
     rank.add_argument("--plot", help="write the critical-difference diagram (scikit-posthocs) to this PNG")
 
 
@@ -356,7 +361,7 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
             raise ArchbenchError(f"unknown option {extra[0]}; allowed: see archbench rank --help")
         from archbench.rank_cli import run_rank
 
-        return run_rank(options.table, options.alpha, options.plot)
+        return run_rank(options.table, options.alpha, options.plot, options.aeon)
     if command == "slurm" and options.slurm_command is None:
         raise ArchbenchError("archbench slurm: a command is needed; allowed: compare, fit")
     chosen = parser._subparsers._group_actions[0].choices[command]  # noqa: SLF001 - the subcommand's own options

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from archbench.report.aeon_style import aeon_p_values
 from archbench.report.columns import LOWER_IS_BETTER
 from archbench.report.long_table import check_long
 from archbench.report.plots import plot_critical_difference
@@ -79,6 +80,13 @@ class Ranking:
     pairs: list[RankedPair]
     left_out: dict[str, str]  # dataset -> why
     alpha: float
+    aeon: bool = False  # pairs in aeon's convention (archbench.report.aeon_style)
+
+    @property
+    def pair_test(self) -> str:
+        if self.aeon:
+            return "one-sided Wilcoxon at α/(k−1), aeon's convention"
+        return "Holm-corrected Wilcoxon"
 
     @property
     def average_ranks(self) -> np.ndarray:
@@ -147,6 +155,19 @@ def ranked_pairs(values: np.ndarray, archs: list[str], decisive: bool, alpha: fl
     return pairs
 
 
+def aeon_pairs(scores: np.ndarray, archs: list[str], decisive: bool, alpha: float) -> list[RankedPair]:
+    """Every pair in aeon's convention; ``p_holm`` holds p·(k−1), aeon's level turned into a p-value."""
+    pairs = []
+    for i, j, statistic, p in aeon_p_values(scores):
+        d = scores[:, i] - scores[:, j]
+        adjusted = min(1.0, p * (len(archs) - 1))
+        counts = int((d > 0).sum()), int((d == 0).sum()), int((d < 0).sum())
+        pairs.append(
+            RankedPair(archs[i], archs[j], *counts, statistic, p, adjusted, bool(decisive and adjusted < alpha))
+        )
+    return pairs
+
+
 def complete_datasets(frame: pd.DataFrame, missing_text: str) -> tuple[pd.DataFrame, dict[str, str]]:
     """The wide table [dataset, method] of the datasets where every method has a score, and why the rest are out."""
     wide = frame.pivot(index="dataset", columns="method", values="score")
@@ -163,9 +184,11 @@ def rank_table(
     alpha: float = 0.05,
     left_out: Mapping[str, str] | None = None,
     missing_text: str = "no score for",
+    aeon: bool = False,
 ) -> Ranking:
     """Rank the methods of a long table (dataset, method, score[, metric, higher_is_better]) over the datasets where
-    each has a score, and test the ranks (see the module docstring). ``left_out``: datasets already left out, why."""
+    each has a score, and test the ranks (see the module docstring). ``left_out``: datasets already left out, why.
+    ``aeon``: pairs in aeon's convention instead (``archbench.report.aeon_style``)."""
     frame = check_long(long)
     wide, missing = complete_datasets(frame, missing_text)
     per_dataset = frame.drop_duplicates("dataset").set_index("dataset")
@@ -179,11 +202,15 @@ def rank_table(
     family = len(names) * (len(names) - 1) // 2
     reachable = len(wide) >= 2 and smallest_p_holm(len(wide), family) < alpha
     decisive = reachable and (len(names) == 2 or p < alpha)
-    pairs = ranked_pairs(values, names, decisive, alpha) if len(wide) >= 2 else []
+    if aeon:  # aeon tests the scores as given, and its pairs need only the Friedman test
+        raw = np.where(higher[:, None], scores, -scores)
+        pairs = aeon_pairs(raw, names, len(wide) >= 2 and p < alpha, alpha) if len(wide) >= 2 else []
+    else:
+        pairs = ranked_pairs(values, names, decisive, alpha) if len(wide) >= 2 else []
     metric = per_dataset.loc[wide.index, "metric"] if "metric" in per_dataset else pd.Series("score", index=wide.index)
     return Ranking(
         names, list(map(str, wide.index)), list(map(str, metric)), scores, rank_rows(values), statistic, p, pairs,
-        {**(left_out or {}), **missing}, alpha,
+        {**(left_out or {}), **missing}, alpha, aeon,
     )  # fmt: skip
 
 
@@ -232,7 +259,7 @@ def undecided_line(ranking: Ranking) -> str:
     """The verdict when no pair is significant: why, and never "similar"."""
     n, archs, alpha = len(ranking.datasets), ranking.archs, ranking.alpha
     lowest = f"lowest average rank: {archs[0]} ({ranking.average_ranks[0]:.2f})"
-    if ranking.smallest_p_holm >= alpha:
+    if not ranking.aeon and ranking.smallest_p_holm >= alpha:
         family = len(ranking.pairs)
         return (
             f"inconclusive — with {n} datasets the Holm-corrected Wilcoxon test over {family} "
@@ -255,7 +282,7 @@ def undecided_line(ranking: Ranking) -> str:
         )
     return (
         f"inconclusive — the Friedman test finds a difference (p={ranking.friedman_p:.2g}), but no pair differs "
-        f"after Holm-corrected Wilcoxon tests at α={alpha:g}; {lowest}"
+        f"after {ranking.pair_test} tests at α={alpha:g}; {lowest}"
     )
 
 
@@ -275,7 +302,7 @@ def ranking_verdict(ranking: Ranking) -> str:
         rest = ", ".join(f"{p.worse if p.better == best else p.better} (p_holm={p.p_holm:.2g})" for p in open_)
         parts.append(f"not shown better than {rest}")
     parts += [f"other significant pairs: {', '.join(others)}"] if others else []
-    return f"{first_text(ranking)}; {'; '.join(parts)} (Holm-corrected Wilcoxon; {test_text(ranking)})"
+    return f"{first_text(ranking)}; {'; '.join(parts)} ({ranking.pair_test}; {test_text(ranking)})"
 
 
 def ranks_table(ranking: Ranking) -> Table:
@@ -297,7 +324,8 @@ def pair_table(ranking: Ranking) -> Table:
          f"{p.p_holm:.2g}", "yes" if p.significant else "no"]
         for p in ranking.pairs
     ]  # fmt: skip
-    return Table(["pair", "wins/ties/losses", "W", "p", "p_holm", "significant"], lines)
+    adjusted = "p·(k−1)" if ranking.aeon else "p_holm"
+    return Table(["pair", "wins/ties/losses", "W", "p", adjusted, "significant"], lines)
 
 
 METHOD = (
