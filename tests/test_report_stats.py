@@ -106,6 +106,26 @@ def test_the_floor_keeps_a_pair_one_sample_apart_from_certainty():
     assert same.p_value == 1.0 and same.p_equivalence < 0.01
 
 
+def test_tost_interval_inside_the_margin_exactly_when_equivalent():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(0, 1, (2000, 6)), rng.normal(0.3, 1, (2000, 6))
+    for result in (paired_test(a, b, 1.0, 0.05), paired_test(a, b, 1.0, 0.05, floor_sd=1.0), welch_test(a, b, 1.0)):
+        inside = (result.ci_low > -1.0) & (result.ci_high < 1.0)
+        assert np.array_equal(inside, result.p_equivalence < 0.05)
+        assert 0.02 < inside.mean() < 0.98  # both outcomes occur, so the check means something
+
+
+def test_a_constant_group_beside_a_varying_one_is_an_ordinary_welch_test():
+    runs, baseline = np.array([0.10, 0.12, 0.11]), np.array([0.169, 0.169])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = welch_test(runs, baseline, margin=0.005).scalar()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # scipy warns about the constant group; we do not
+        expected = stats.ttest_ind(runs, baseline, equal_var=False)
+    assert result.p_value == pytest.approx(expected.pvalue)
+
+
 def test_no_spread_without_a_floor_decides_by_the_bound():
     best = np.array([0.96, 0.99, 0.94])
     with warnings.catch_warnings():

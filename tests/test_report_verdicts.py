@@ -64,6 +64,13 @@ def test_identical_networks_on_1000_samples_with_5_seeds_are_called_similar():
     assert rate(verdicts, SIMILAR) >= 0.90
 
 
+@pytest.mark.parametrize("sd", [0.005, 0.02])
+def test_identical_networks_with_gaussian_noise_are_called_differ_at_most_alpha(sd: float):
+    rng = np.random.default_rng(17)
+    values = 0.9 + rng.normal(0, sd, (DRAWS, 4, 5))
+    assert rate(grid_verdicts(values, accuracy_scale()), DIFFER) <= ALPHA + MC_ERROR
+
+
 @pytest.mark.parametrize(
     "means, sd, lower_is_better",
     [
