@@ -127,3 +127,11 @@ def test_the_aeon_flag_reproduces_aeons_pairwise_p_values_and_cliques(published,
     assert any(p.significant for p in ranking.pairs) and not all(p.significant for p in ranking.pairs)
     two_sided = {frozenset((p.better, p.worse)): p.p_value for p in rank_table(published).pairs}
     assert any(p.p_value != pytest.approx(two_sided[frozenset((p.better, p.worse))]) for p in ranking.pairs)
+
+
+def test_rank_help_says_how_aeons_defaults_differ(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["rank", "--help"])
+    out = capsys.readouterr().out
+    assert done.value.code == 0 and out.startswith("usage: archbench rank")
+    assert "one-sided tests, zero differences dropped, alpha 0.1" in " ".join(out.split())

@@ -18,16 +18,8 @@ from statsmodels.stats.multitest import multipletests
 from archbench.report import build_report
 from archbench.report.columns import RESULT_COLUMNS
 from archbench.report.plots import DPI, SIZE
-from archbench.report.ranking import (
-    CD_DIAGRAM,
-    DatasetScores,
-    datasets_needed,
-    draw_ranking,
-    rank_architectures,
-    ranking_section,
-    ranking_verdict,
-    smallest_p_holm,
-)
+from archbench.report.ranking import DatasetScores, datasets_needed, rank_architectures, smallest_p_holm
+from archbench.report.ranking_text import CD_DIAGRAM, draw_ranking, ranking_section, ranking_verdict
 
 ARCHS = ["cnn", "lstm", "mlp", "transformer"]
 # 9 datasets x 4 archs of accuracies: ties inside datasets (shared ranks) and zero differences between pairs.

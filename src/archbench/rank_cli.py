@@ -6,7 +6,8 @@ from pathlib import Path
 
 from archbench.report.aeon_style import DEFAULT_ALPHA
 from archbench.report.long_table import read_long_csv
-from archbench.report.ranking import Ranking, draw_ranking, pair_table, rank_table, ranking_verdict
+from archbench.report.ranking import Ranking, rank_table
+from archbench.report.ranking_text import draw_ranking, pair_table, ranking_verdict
 from archbench.report.render import Block, Table, render_markdown
 
 

@@ -22,7 +22,8 @@ from archbench.report.columns import (
 from archbench.report.curves import Curve, read_scalar
 from archbench.report.margins import ABSOLUTE_MARGIN, RATIO_MARGIN, Scale, make_scale
 from archbench.report.plots import plot_bars, plot_loss_curves, plot_quality_vs_cost
-from archbench.report.ranking import DatasetScores, ranking_section
+from archbench.report.ranking import DatasetScores
+from archbench.report.ranking_text import ranking_section
 from archbench.report.reference import load_reference, reproduction_section
 from archbench.report.render import Block, Table, render_html, render_markdown
 from archbench.report.settings import settings_blocks
