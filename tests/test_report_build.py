@@ -283,8 +283,12 @@ def test_a_test_set_too_small_for_the_margin_is_said_at_the_top(results_csv: Pat
     assert "adding" not in top, "errors are compared as ratios: no resolution floor"
 
 
-def test_alpha_is_used_and_printed_and_a_bad_alpha_is_one_line(results_csv: Path, tmp_path: Path):
+def test_alpha_is_used_and_printed_and_a_bad_alpha_is_one_line(results_csv: Path, tmp_path: Path, capsys):
     text = build_report(results_csv, tmp_path / "a", alpha=0.1).read_text()
     assert "α=0.1" in section(text, "Verdict") and "gap [80% CI]" in text
     with pytest.raises(ArchbenchError, match=r"alpha must be inside \(0, 1\), got 1.5"):
         build_report(results_csv, tmp_path / "b", alpha=1.5)
+    from archbench.cli import main
+
+    assert main(["report", str(tmp_path), "--alpha", "0"]) == 2
+    assert capsys.readouterr().err.strip() == "archbench: error: --alpha must be inside (0, 1), got 0"
