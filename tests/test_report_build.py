@@ -70,9 +70,14 @@ def grid_rows(logs: Path) -> list[dict[str, str]]:
             for seed, value in zip(SEEDS, values, strict=True):
                 rows.append(model_row(dataset, arch, seed, metric, value, logs / dataset / arch / str(seed)))
         baseline = {"adding": 0.169, "breast_cancer": 0.958}[dataset]
+        trivial = {"adding": ("train_mean", 0.1767), "breast_cancer": ("majority_class", 0.6316)}[dataset]
         for seed in SEEDS:
             rows.append({"dataset": dataset, "arch": "sk_linear", "kind": "baseline", "seed": str(seed),
                          "status": "ok", metric: str(baseline), "train_time_s": "0.05"})  # fmt: skip
+            rows.append({"dataset": dataset, "arch": trivial[0], "kind": "baseline", "seed": str(seed),
+                         "status": "ok", metric: str(trivial[1])})  # fmt: skip
+    for row in rows:
+        row["n_test"] = "114" if row["dataset"] == "breast_cancer" else "1000"
     diverged = next(r for r in rows if (r["dataset"], r["arch"], r["seed"]) == ("adding", "lstm", "2"))
     diverged.update(status="diverged", test_mse="", error="non-finite loss (nan) at epoch 3 | step 30")
     return rows
@@ -138,9 +143,12 @@ def test_report_is_byte_stable(results_csv: Path, tmp_path: Path):
 
 def test_report_answers_per_dataset(report: Path):
     verdicts = section(report.read_text(), "Verdict")
-    assert "adding: architectures differ — lstm is best (test_mse 0.00115); linear is 146× worse" in verdicts
-    # three seeds 0.6 points apart cannot show equivalence within 1 point: not "similar", and it says why
-    assert "breast_cancer: inconclusive — no pair differs after Holm at α=0.05" in verdicts
+    assert (
+        "adding: architectures differ by more than errors within a factor 1.05 (log scale) — lstm is best "
+        "(test_mse 0.00115); mlp is 10.1× worse (p_holm=0.029), linear is 146× worse" in verdicts
+    )
+    # three seeds 0.6 points apart cannot show equivalence within 1.3 points: not "similar", and it says why
+    assert "breast_cancer: inconclusive — no pair is shown to differ by more than ±0.0132 (absolute; set by" in verdicts
     assert "seeds per architecture would decide it" in verdicts
 
 
@@ -149,15 +157,17 @@ def test_baselines_are_reported_beside_the_verdict_not_in_it(report: Path):
     adding_row = next(line for line in section(text, "Verdict").splitlines() if line.startswith("| adding |"))
     verdict_cell, baselines_cell = adding_row.split(" | ")[3:5]
     assert "sk_linear" not in verdict_cell
-    assert baselines_cell.startswith("sk_linear is 147× worse than the best network (lstm), p_holm = ")
+    assert "sk_linear is 147× worse than the best network (lstm), p_holm(beyond the margin) = " in baselines_cell
     assert "Baselines: sk_linear is 147× worse" in section(text, "adding")
 
 
 def test_report_states_the_margin_and_the_interval_method(report: Path):
     text = report.read_text()
-    assert "Equivalence margin: ±0.01 (absolute)." in section(text, "breast_cancer")
-    assert "Equivalence margin: ±5.75e-05 (0.05 of the best network's mean)." in section(text, "adding")
-    assert "gap [90% CI] vs ±0.01" in section(text, "breast_cancer")
+    floor = "±0.0132 (absolute; set by the test set's resolution, 1.5 × 1/114, not the stated ±0.01)"
+    assert f"Equivalence margin: {floor}; α=0.05." in section(text, "breast_cancer")
+    assert "Equivalence margin: errors within a factor 1.05 (log scale); α=0.05." in section(text, "adding")
+    assert "gap [90% CI] vs ±0.0132" in section(text, "breast_cancer") and "gap [90% CI] vs ×1.05" in text
+    assert "Smallest margin these seeds could show equivalent with 80% power: ±" in section(text, "breast_cancer")
     assert "t-interval clipped to the metric's range" in section(text, "Method")
 
 
@@ -207,6 +217,11 @@ def test_a_compared_study_report_says_what_was_run(tmp_path):
     assert "classes " not in section, "wine's labels 0, 1, 2 are their own class indices: no mapping to show"
     html = (tmp_path / "reports" / "w" / "report.html").read_text()
     assert "overflow-x: auto" in html, "wide tables scroll instead of overflowing a laptop screen"
+    results = list(csv.DictReader((tmp_path / "reports" / "w" / "results.csv").read_text().splitlines()))
+    sizes = {r["n_test"] for r in results}
+    assert len(sizes) == 1 and 10 < int(sizes.pop()) < 178, "wine's test split, recorded by every run"
+    assert sorted(r["seed"] for r in results if r["arch"] == "majority_class") == ["0", "1"]
+    assert "| majority_class (baseline) |" in report
 
 
 def test_a_log_axis_band_stays_positive_where_an_arithmetic_one_would_not():
@@ -236,3 +251,44 @@ def test_runs_without_validation_get_training_loss_curves(tmp_path: Path):
         writer.add_scalar("val/loss", 0.5, 2)
     curves, tag = learning_curves(rows, tmp_path)
     assert (tag, len(curves["fcn"])) == ("val/loss", 1)
+
+
+def test_the_trivial_predictor_has_a_row_and_a_flag_when_a_network_sits_at_it(tmp_path: Path):
+    rows = []
+    for seed in (0, 1):  # churn-like: 5,000 rows, 1,000 in the test split; gru sits exactly at the majority rate
+        for arch, value in (("mlp", 0.93 + 0.002 * seed), ("gru", 0.8615)):
+            rows.append({"dataset": "churn", "arch": arch, "kind": "model", "seed": str(seed), "status": "ok",
+                         "test_accuracy": str(value), "n_test": "1000"})  # fmt: skip
+        rows.append({"dataset": "churn", "arch": "majority_class", "kind": "baseline", "seed": str(seed),
+                     "status": "ok", "test_accuracy": "0.8615", "n_test": "1000"})  # fmt: skip
+    path = tmp_path / "results.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=RESULT_COLUMNS, restval="", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    text = build_report(path, tmp_path / "report").read_text()
+    assert "gru is no better than the majority class" in section(text, "Verdict")
+    churn = section(text, "churn")
+    assert "| majority_class (baseline) |" in churn
+    gru = next(line for line in churn.splitlines() if line.startswith("| gru |"))
+    assert "| no better than the majority class |" in gru
+
+
+def test_a_test_set_too_small_for_the_margin_is_said_at_the_top(results_csv: Path, tmp_path: Path):
+    small = tmp_path / "results.csv"
+    small.write_text(results_csv.read_text().replace(",114,", ",50,"))
+    text = build_report(small, tmp_path / "report").read_text()
+    top = text[: text.index("## Verdict")]
+    assert "Warning — test set too small for the margin: breast_cancer: the test set has 50 samples" in top
+    assert "adding" not in top, "errors are compared as ratios: no resolution floor"
+
+
+def test_alpha_is_used_and_printed_and_a_bad_alpha_is_one_line(results_csv: Path, tmp_path: Path, capsys):
+    text = build_report(results_csv, tmp_path / "a", alpha=0.1).read_text()
+    assert "α=0.1" in section(text, "Verdict") and "gap [80% CI]" in text
+    with pytest.raises(ArchbenchError, match=r"alpha must be inside \(0, 1\), got 1.5"):
+        build_report(results_csv, tmp_path / "b", alpha=1.5)
+    from archbench.cli import main
+
+    assert main(["report", str(tmp_path), "--alpha", "0"]) == 2
+    assert capsys.readouterr().err.strip() == "archbench: error: --alpha must be inside (0, 1), got 0"

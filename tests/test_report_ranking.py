@@ -18,16 +18,8 @@ from statsmodels.stats.multitest import multipletests
 from archbench.report import build_report
 from archbench.report.columns import RESULT_COLUMNS
 from archbench.report.plots import DPI, SIZE
-from archbench.report.ranking import (
-    CD_DIAGRAM,
-    DatasetScores,
-    cliques,
-    datasets_needed,
-    rank_architectures,
-    ranking_section,
-    ranking_verdict,
-    smallest_p_holm,
-)
+from archbench.report.ranking import DatasetScores, datasets_needed, rank_architectures, smallest_p_holm
+from archbench.report.ranking_text import CD_DIAGRAM, draw_ranking, ranking_section, ranking_verdict
 
 ARCHS = ["cnn", "lstm", "mlp", "transformer"]
 # 9 datasets x 4 archs of accuracies: ties inside datasets (shared ranks) and zero differences between pairs.
@@ -126,13 +118,14 @@ def dominated(datasets: int) -> np.ndarray:
 def test_cd_diagram_is_a_png_and_its_bars_join_only_the_indistinguishable(tmp_path: Path):
     ranking = rank_architectures(table(dominated(14)), ARCHS)
     assert ranking.archs[0] == "cnn" and ranking.archs[-1] == "lstm"
-    assert cliques(ranking) == [sorted(["mlp", "transformer"], key=ranking.archs.index)]
+    ranks = dict(zip(ranking.archs, ranking.average_ranks.tolist(), strict=True))
+    assert draw_ranking(ranking, tmp_path / "bars.png") == [sorted([ranks["mlp"], ranks["transformer"]])]
     ranking_section(table(dominated(14)), ARCHS, tmp_path, 0.05)
     image = imread(tmp_path / CD_DIAGRAM)
     assert image.shape[1] == SIZE[0] * DPI and image.shape[2] == 4 and image.shape[0] > 100
     assert image[..., :3].min() < 0.5, "something is drawn"
-    undecided = rank_architectures(table(dominated(3)), ARCHS)
-    assert cliques(undecided) == [undecided.archs]
+    undecided = rank_architectures(table(dominated(3)), ARCHS)  # nothing can be significant: one bar over all
+    assert draw_ranking(undecided, tmp_path / "undecided.png") == [sorted(undecided.average_ranks.tolist())]
 
 
 def test_three_datasets_are_inconclusive_even_when_one_arch_always_wins():

@@ -88,9 +88,17 @@ def add_margin_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--margin",
         type=margin,
-        help="equivalence margin for 'similar': absolute for accuracy-type metrics (default 0.01), "
-        "a fraction of the best network's mean for error metrics (default 0.05)",
+        help="equivalence margin, fixed before the data are seen: absolute for accuracy-type metrics (default 0.01; "
+        "at least 1.5 test samples), for error metrics the fraction a ratio of errors may exceed 1 (default 0.05)",
     )
+    parser.add_argument("--alpha", type=alpha, default=0.05, help="level of every test, 0 < α < 1 (default 0.05)")
+
+
+def alpha(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise ArchbenchError(f"--alpha must be inside (0, 1), got {text}")
+    return value
 
 
 def add_tune_options(parser: argparse.ArgumentParser) -> None:
@@ -151,6 +159,7 @@ def top_parser() -> OneLineParser:
     datasets.add_argument("name", nargs="?", help="one dataset: its facts and citation")
     datasets.add_argument("--json", action="store_true", help="print JSON (a list of objects, or one object)")
     add_configs_option(datasets)
+    add_rank_command(commands)
     slurm = commands.add_parser("slurm", help="write (and submit) sbatch scripts: a study array or a DDP run")
     jobs = slurm.add_subparsers(dest="slurm_command", metavar="slurm_command", parser_class=OneLineParser)
     array = jobs.add_parser("compare", help="an sbatch array over the cells of a study")
@@ -177,6 +186,27 @@ def top_parser() -> OneLineParser:
     add_configs_option(ddp)
     add_sbatch_options(ddp)
     return parser
+
+
+def add_rank_command(commands: argparse._SubParsersAction) -> None:
+    """``archbench rank``: its help text lives with it, in archbench.rank_cli (imported only when it runs)."""
+    rank = commands.add_parser(
+        "rank",
+        help="rank methods over datasets from a long CSV: mean ranks, Friedman, Wilcoxon-Holm pairs, CD diagram",
+        description="Rank methods over datasets from a long CSV with columns dataset, method, score (optionally "
+        "metric, higher_is_better): mean ranks (ties averaged), the Friedman test and every pair by the two-sided "
+        "Wilcoxon signed-rank test (Pratt's zeros), Holm-corrected. A dataset where some method has no score is "
+        "dropped, with a note. aeon's critical-difference plot uses other defaults (one-sided tests, zero "
+        "differences dropped, alpha 0.1), so its p-values differ from these.",
+    )
+    rank.add_argument("table", help="the long CSV file")
+    rank.add_argument("--alpha", type=alpha, help="level of the tests, 0 < α < 1 (default 0.05; 0.1 with --aeon)")
+    rank.add_argument(
+        "--aeon",
+        action="store_true",
+        help="pairs in aeon's plot_critical_difference convention: one-sided Wilcoxon, zeros dropped, p < α/(k−1)",
+    )
+    rank.add_argument("--plot", help="write the critical-difference diagram (scikit-posthocs) to this PNG")
 
 
 def check_passed_on(extra: list[str], parser_options: list[str]) -> None:
@@ -329,13 +359,19 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
             raise ArchbenchError(f"unknown option {extra[0]}; allowed: see archbench report --help")
         from archbench.compare import run_report
 
-        return run_report(options.grid, options.reports_root, options.margin)
+        return run_report(options.grid, options.reports_root, options.margin, options.alpha)
     if command == "datasets":
         if extra:
             raise ArchbenchError(f"unknown option {extra[0]}; allowed: see archbench datasets --help")
         from archbench.datasets_command import run_datasets
 
         return run_datasets(options.name, options.json)
+    if command == "rank":
+        if extra:
+            raise ArchbenchError(f"unknown option {extra[0]}; allowed: see archbench rank --help")
+        from archbench.rank_cli import run_rank
+
+        return run_rank(options.table, options.alpha, options.plot, options.aeon)
     if command == "slurm" and options.slurm_command is None:
         raise ArchbenchError("archbench slurm: a command is needed; allowed: compare, fit")
     chosen = parser._subparsers._group_actions[0].choices[command]  # noqa: SLF001 - the subcommand's own options
@@ -357,7 +393,9 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
             raise ArchbenchError(f"--cells_per_task must be >= 1, got {options.cells_per_task}")
         task = None if options.task is None else (options.task, options.cells_per_task)
         command = shlex.join(["archbench", *argv])
-        return run_compare(study_spec(options, extra), options.jobs, task, options.margin, options.tune, command)
+        return run_compare(
+            study_spec(options, extra), options.jobs, task, options.margin, options.tune, command, options.alpha
+        )
     from archbench import slurm
 
     if options.slurm_command == "compare":

@@ -36,7 +36,7 @@ def reference_file(out_dir: Path) -> Path | None:
     return Path(name) if Path(name).is_file() else config_path("reference", name)
 
 
-def report_from_records(out_dir: Path, margin: float | None = None) -> Path:
+def report_from_records(out_dir: Path, margin: float | None = None, alpha: float = 0.05) -> Path:
     """Rebuild results.csv from the cell records and the report from it (and the TensorBoard logs)."""
     from archbench.report import build_report
 
@@ -44,7 +44,7 @@ def report_from_records(out_dir: Path, margin: float | None = None) -> Path:
     if not records:
         raise ArchbenchError(f"no run records under {out_dir / 'cells'}; allowed: a folder written by compare")
     results = write_results(records, out_dir / "results.csv")
-    return build_report(results, out_dir, margin=margin, reference=reference_file(out_dir))
+    return build_report(results, out_dir, alpha=alpha, margin=margin, reference=reference_file(out_dir))
 
 
 def print_verdicts(report_md: Path) -> None:
@@ -101,6 +101,7 @@ def run_compare(
     margin: float | None = None,
     tune: bool = False,
     command: str = "",
+    alpha: float = 0.05,
 ) -> int:
     """Run the study (or one array task's cells of it), report, and exit 0 only when every cell ended ok.
 
@@ -125,7 +126,7 @@ def run_compare(
     if reused:
         print(f"reused {len(reused)} of {len(records)} cells from earlier runs with the same settings and data")
     failed = [r for r in records.values() if r.status != "ok"]
-    print_verdicts(report_from_records(study.out_dir, margin))
+    print_verdicts(report_from_records(study.out_dir, margin, alpha))
     if failed:
         listed = ", ".join(f"{r.arch}/{r.dataset}/{r.seed} ({r.status})" for r in failed)
         print(f"{len(failed)} cell(s) did not finish ok: {listed}")
@@ -133,11 +134,11 @@ def run_compare(
     return 0
 
 
-def run_report(grid: str, reports_root: str, margin: float | None = None) -> int:
+def run_report(grid: str, reports_root: str, margin: float | None = None, alpha: float = 0.05) -> int:
     out_dir = Path(grid)
     if not (out_dir / "cells").is_dir():
         out_dir = Path(reports_root) / grid
     if not (out_dir / "cells").is_dir():
         raise ArchbenchError(f"grid {grid!r} not found; allowed: a folder or a name under {reports_root}/")
-    print_verdicts(report_from_records(out_dir, margin))
+    print_verdicts(report_from_records(out_dir, margin, alpha))
     return 0

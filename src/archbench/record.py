@@ -54,6 +54,12 @@ def git_state() -> dict[str, str | bool]:
     return {"commit": commit, "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
 
 
+def scored_predictions(task: str, y_test: Any) -> int:
+    """How many predictions a test score counts: every label for classification (sequence labels count each step),
+    else the test samples."""
+    return int(y_test.numel()) if task == "classification" else len(y_test)
+
+
 @dataclass
 class RunRecord:
     """One finished (or failed, or diverged) run; written atomically as ``run.json`` in its log dir."""
@@ -68,6 +74,7 @@ class RunRecord:
     world_size: int = 1
     metrics: dict[str, float] = field(default_factory=dict)
     baseline: dict[str, float] = field(default_factory=dict)
+    n_test: int | None = None  # test predictions scored (samples, or labelled steps): accuracy moves by 1/n_test
     params: int | None = None
     latency_us: float | None = None
     peak_mem_mb: float | None = None

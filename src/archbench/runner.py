@@ -27,7 +27,7 @@ from archbench.callbacks import RunStatsCallback, count_parameters, peak_memory_
 from archbench.data.base import ArchDataModule
 from archbench.errors import ArchbenchError, DivergedError
 from archbench.models.base import ArchModule
-from archbench.record import RECORD_NAME, RunRecord, write_atomic
+from archbench.record import RECORD_NAME, RunRecord, scored_predictions, write_atomic
 from archbench.resume import (
     FINGERPRINT_NAME,
     LOCK_NAME,
@@ -292,6 +292,7 @@ def finish(cli: ArchbenchCLI, record: RunRecord, evaluate: bool = True) -> None:
         record.checkpoint = best
         record.metrics = {k: float(v) for k, v in results[0].items()}
         record.baseline = data.naive_baseline()
+        record.n_test = scored_predictions(data.task, data.prepared.y["test"])
         record.latency_us = inference_latency_us(model, data)
     record.peak_mem_mb = peak_memory_mb(model.device)
     if trainer.is_global_zero:

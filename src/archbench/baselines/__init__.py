@@ -13,7 +13,7 @@ from archbench.data.base import ArchDataModule
 from archbench.data.sequence import SeriesDataModule
 from archbench.errors import ArchbenchError
 from archbench.models.base import metric_values, task_metrics
-from archbench.record import RunRecord
+from archbench.record import RunRecord, scored_predictions
 
 BASELINES = (*SKLEARN, *FORECASTS)  # every name a study may list
 
@@ -53,6 +53,7 @@ def run_baseline(name: str, data: ArchDataModule, dataset: str, seed: int) -> Ru
         params=params,
         latency_us=latency_us,
         stats={"train_time_s": train_time},
+        n_test=scored_predictions(data.task, data.prepared.y["test"]),
     )
 
 

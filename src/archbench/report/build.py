@@ -11,50 +11,66 @@ from pathlib import Path
 import numpy as np
 
 from archbench.errors import ArchbenchError
-from archbench.report.columns import COST_COLUMNS, LOWER_IS_BETTER, METRIC_RANGE, PRIMARY_METRIC, RESULT_COLUMNS
+from archbench.report.columns import (
+    COST_COLUMNS,
+    LOWER_IS_BETTER,
+    METRIC_RANGE,
+    PRIMARY_METRIC,
+    RESOLUTION_METRICS,
+    RESULT_COLUMNS,
+)
 from archbench.report.curves import Curve, read_scalar
+from archbench.report.margins import ABSOLUTE_MARGIN, RATIO_MARGIN, Scale, make_scale
 from archbench.report.plots import plot_bars, plot_loss_curves, plot_quality_vs_cost
-from archbench.report.ranking import DatasetScores, ranking_section
+from archbench.report.ranking import DatasetScores
+from archbench.report.ranking_text import ranking_section
 from archbench.report.reference import load_reference, reproduction_section
 from archbench.report.render import Block, Table, render_html, render_markdown
 from archbench.report.settings import settings_blocks
-from archbench.report.verdicts import ABSOLUTE_MARGIN, RELATIVE_MARGIN, Analysis, Comparison, analyze
-from archbench.report.wording import baseline_line, format_ratio, verdict
+from archbench.report.tables import arch_table, pair_matrix, resolution_text
+from archbench.report.verdicts import Comparison, analyze
+from archbench.report.wording import baseline_line, verdict
 
 Row = dict[str, str]
+OPTIONAL_COLUMNS = ("n_test",)  # results.csv files written before it was recorded: no resolution floor
 
 # Learning curves: the validation loss, or the training loss for runs without validation (protocol: paper).
 CURVE_TAGS = ("val/loss", "train/loss_epoch")
 COST_AXIS = "train_time_s"
 TITLE = "archbench report: do the architectures perform similarly?"
 METHOD = (
-    "The verdict compares the neural architectures only; baselines are tested against the best network and "
-    "reported on their own line. Every pair of networks is tested: a paired t-test over the seeds both ran (when "
-    "there are at least 2), otherwise Welch's t-test. Architectures differ when some pair differs after Holm's "
-    "correction over all pairs at α={alpha:g}, so choosing the best by mean afterwards cannot inflate it. They "
-    "perform similarly when every pair is shown equivalent within the margin by two one-sided tests (TOST) at "
-    "α={alpha:g}; a real difference smaller than the margin still counts as similar. Otherwise the verdict is "
+    "The verdict compares the neural architectures only; baselines (the trivial predictor, and any others the "
+    "study ran) are tested against the best network and reported on their own line. Every pair of networks is "
+    "tested: paired over the seeds both ran (at least 2, df = n − 1), otherwise Welch's test. Architectures "
+    "perform similarly when every pair is shown inside the margin by two one-sided tests (TOST) at α={alpha:g}. "
+    "They differ when some pair is shown to differ by more than the margin: the minimum-effect test "
+    "p = P(T > (|D| − δ)/SE), Holm-corrected over all pairs at α={alpha:g}. A difference that is significant but "
+    "smaller than the margin is noted on the pair and never counts as a difference. Otherwise the verdict is "
     "inconclusive, with the seeds per architecture that would decide it at 80% power if the observed gaps were "
-    "true. Margin: {margin}. In the tables, p and p_holm test each arch against the best network (p_holm "
-    "adjusted over all network pairs; over the baselines for baselines), * marks p_holm < α; gap is how much "
-    "worse than the best, in the metric's units, with its {gap_level:.0%} confidence interval (inside ±margin "
-    "exactly when TOST shows equivalence) and the TOST p-value. Effect is d_z (paired) or Hedges' g (Welch), "
-    "positive when worse than the best; ratio is how many times worse than the best. A constant non-zero "
-    "difference over seeds (no variance) is the strongest evidence: p = 0. The 95% CI of a mean is a t-interval "
-    "clipped to the metric's range ([0, 1] for accuracy-type metrics, ≥ 0 for errors, ≤ 1 for R²); one run has "
-    "none. Cost columns are means over the successful runs. Runs whose status is not ok are left out of every "
-    "statistic."
+    "true. Margin, fixed before the data are seen: {margin}. A test set of n samples moves accuracy-type "
+    "classification scores in steps of h = 1/n: the margin used is at least 1.5·h, and the standard deviation of a "
+    "pair at least h/√12, so seeds that land on the same sample are not certainty. Errors (MSE, MAE) are compared "
+    "on the log scale: a gap is a ratio. In the tables, p tests a zero difference to the best network, p_holm(>δ) "
+    "the minimum-effect test (adjusted over all network pairs; over the baselines for baselines), * marks "
+    "p_holm(>δ) < α; gap is how much worse than the best, with its {gap_level:.0%} confidence interval (inside "
+    "the margin exactly when TOST shows equivalence) and the TOST p-value. Effect is the gap over the pair's "
+    "(floored) standard deviation; ratio is how many times worse than the best. A network whose mean is not more "
+    "than the margin better than the majority class, the training mean or the persistence forecast is flagged. "
+    "The smallest resolvable margin is the margin these seeds would show equivalent with 80% power if there were "
+    "no difference (statsmodels' t-test power). The 95% CI of a mean is a t-interval clipped to the metric's "
+    "range; one run has none. Cost columns are means over the successful runs. Runs whose status is not ok are "
+    "left out of every statistic."
 )
 
 
 def margin_rule(margin: float | None) -> str:
     """The margin as the report states it, for both kinds of metric."""
     bounded = ABSOLUTE_MARGIN if margin is None else margin
-    relative = RELATIVE_MARGIN if margin is None else margin
+    ratio = 1 + (RATIO_MARGIN if margin is None else margin)
     source = "default" if margin is None else "given"
     return (
-        f"±{bounded:g} absolute for accuracy-type metrics (accuracy, F1, AUROC, R²) and ±{relative:g} of the best "
-        f"network's mean for error metrics (MSE, MAE), {source}"
+        f"±{bounded:g} absolute for accuracy-type metrics (accuracy, F1, AUROC, R²), at least 1.5 test samples; "
+        f"errors (MSE, MAE) within a factor {ratio:g} of each other, {source}"
     )
 
 
@@ -62,18 +78,14 @@ def read_results(path: Path) -> list[Row]:
     """The rows of a results.csv; every column of RESULT_COLUMNS must be present."""
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
-        missing = [c for c in RESULT_COLUMNS if c not in (reader.fieldnames or [])]
+        missing = [c for c in RESULT_COLUMNS if c not in (reader.fieldnames or []) and c not in OPTIONAL_COLUMNS]
         if missing:
             raise ArchbenchError(f"{path}: missing columns {', '.join(missing)}; allowed: a results.csv")
-        return list(reader)
+        return [{"n_test": "", **row} for row in reader]
 
 
 def number(text: str) -> float:
     return float(text) if text.strip() else math.nan
-
-
-def fmt(value: float, spec: str = ".4g") -> str:
-    return "—" if math.isnan(value) else format(value, spec)
 
 
 def file_stem(dataset: str) -> str:
@@ -124,36 +136,6 @@ def read_curves(rows: list[Row], base: Path, tag: str) -> dict[str, list[Curve]]
     return dict(curves)
 
 
-def seeds_cell(seeds: float) -> str:
-    if math.isnan(seeds):
-        return "—"
-    return "> 1000" if math.isinf(seeds) else f"{seeds:.0f}"
-
-
-def arch_line(c: Comparison, arch_rows: list[Row]) -> list[str]:
-    """One table line: quality, the test against the best network, then mean costs."""
-    label = f"{c.arch} (baseline)" if c.baseline else c.arch
-    costs = cost_means(arch_rows)
-    quality = [label, f"{fmt(c.mean)} ± {fmt(c.std)}", f"[{fmt(c.ci_low)}, {fmt(c.ci_high)}]"]
-    star = " *" if c.significant else ""
-    rank = "—" if c.baseline else str(c.rank)
-    test = [str(c.n), rank, c.test, fmt(c.p_value, ".2g"), fmt(c.p_holm, ".2g") + star]
-    gap = "—" if math.isnan(c.gap) else f"{fmt(c.gap, '.3g')} [{fmt(c.gap_low, '.3g')}, {fmt(c.gap_high, '.3g')}]"
-    equivalence = [gap, fmt(c.p_equivalence, ".2g"), seeds_cell(c.seeds_needed)]
-    size = [fmt(c.effect_size, ".3g"), "—" if math.isnan(c.ratio) else format_ratio(c.ratio)]
-    cost = [fmt(costs[col], ".0f" if col == "params" else ".4g") for col in COST_COLUMNS]
-    return quality + test + equivalence + size + cost
-
-
-def arch_table(analysis: Analysis, rows: list[Row], metric: str) -> Table:
-    """Quality, test against the best network, equivalence and cost: networks in rank order, then baselines."""
-    level = 1 - 2 * analysis.alpha
-    header = [f"{metric} mean ± std", "95% CI", "n", "rank", "test vs best", "p", "p_holm"]
-    header += [f"gap [{level:.0%} CI] vs ±{analysis.margin:.3g}", "p_TOST", "seeds to decide", "effect", "ratio"]
-    lines = [arch_line(c, [r for r in rows if r["arch"] == c.arch]) for c in analysis.comparisons]
-    return Table(["arch", *header, *COST_COLUMNS], lines)
-
-
 def cost_rows(comparisons: list[Comparison], rows: list[Row], metric: str) -> list[dict[str, object]]:
     """Per-arch mean quality and mean cost, for the quality-vs-cost figure."""
     return [
@@ -173,19 +155,39 @@ def seed_groups(rows: list[Row], metric: str) -> dict[str, dict[int, float]]:
     return dict(groups)
 
 
+def dataset_scale(metric: str, ok: list[Row], margin: float | None, alpha: float) -> Scale:
+    """The dataset's comparison scale; its resolution from the smallest test set its runs recorded."""
+    sizes = [number(r["n_test"]) for r in ok if r["n_test"].strip()]
+    n_test = min(sizes) if sizes else math.nan
+    lower = LOWER_IS_BETTER[metric]
+    return make_scale(lower, metric in RESOLUTION_METRICS, n_test, margin, alpha, METRIC_RANGE[metric])
+
+
+def coarse_warning(dataset: str, scale: Scale) -> str:
+    """The warning the report puts at its top when one test sample moves the score by more than the stated margin."""
+    if not scale.too_coarse:
+        return ""
+    n = round(1 / scale.resolution)
+    return (
+        f"{dataset}: the test set has {n} samples, so one sample moves the score by {scale.resolution:.3g}, more than "
+        f"the stated margin ±{scale.stated:g}; differences smaller than ±{scale.margin:.3g} cannot be told apart here"
+    )
+
+
 def dataset_section(
     dataset: str, rows: list[Row], out_dir: Path, base: Path, alpha: float, margin: float | None
-) -> tuple[list[Block], list[str], DatasetScores]:
-    """The blocks of one dataset's section, its row of the verdict table and its networks' mean scores; writes the
-    section's figures."""
+) -> tuple[list[Block], list[str], DatasetScores, str]:
+    """The blocks of one dataset's section, its row of the verdict table, its networks' mean scores and its warning
+    (empty when none); writes the section's figures."""
     ok = [r for r in rows if r["status"] == "ok"]
     metric = primary_metric(rows)
     if metric is None or not ok:
         line = f"{dataset}: no successful runs — nothing to compare"
-        return [("h2", dataset), ("p", line)], [dataset, "—", "—", line, "—"], DatasetScores(dataset, None, {})
+        return [("h2", dataset), ("p", line)], [dataset, "—", "—", line, "—"], DatasetScores(dataset, None, {}), ""
+    scale = dataset_scale(metric, ok, margin, alpha)
     networks = seed_groups([r for r in ok if r["kind"] != "baseline"], metric)
     baselines = seed_groups([r for r in ok if r["kind"] == "baseline"], metric)
-    analysis = analyze(networks, not LOWER_IS_BETTER[metric], baselines, margin, alpha, METRIC_RANGE[metric])
+    analysis = analyze(networks, scale, baselines)
     line, baseline_text = verdict(dataset, analysis, metric), baseline_line(analysis)
     stem = file_stem(dataset)
     comparisons = analysis.comparisons
@@ -194,20 +196,23 @@ def dataset_section(
     costs = cost_rows(comparisons, ok, metric)
     plot_quality_vs_cost(dataset, costs, metric, COST_AXIS, out_dir / f"{stem}_cost.png")
     direction = "lower" if LOWER_IS_BETTER[metric] else "higher"
+    costs_of = lambda arch: cost_means([r for r in ok if r["arch"] == arch])  # noqa: E731
     blocks: list[Block] = [
         ("h2", dataset),
         ("p", f"Primary metric: {metric} ({direction} is better); {len(ok)} successful runs of {len(rows)}."),
-        ("p", f"Equivalence margin: {analysis.margin_text}."),
-        arch_table(analysis, ok, metric),
+        ("p", f"Equivalence margin: {scale.text}; α={alpha:g}."),
+        arch_table(analysis, metric, costs_of, COST_COLUMNS),
         ("p", f"Verdict: {line}"),
         *([("p", f"Baselines: {baseline_text}")] if baseline_text else []),
+        ("p", resolution_text(analysis)),
+        *([pair_matrix(analysis)] if analysis.pairs else []),
         ("img", f"{stem}_bars.png"),
         ("img", f"{stem}_curves.png"),
         ("img", f"{stem}_cost.png"),
     ]
     best = analysis.networks[0].arch if analysis.networks else "—"
     scores = DatasetScores(dataset, metric, {c.arch: c.mean for c in analysis.networks})
-    return blocks, [dataset, metric, best, line, baseline_text or "—"], scores
+    return blocks, [dataset, metric, best, line, baseline_text or "—"], scores, coarse_warning(dataset, scale)
 
 
 def failed_table(rows: list[Row]) -> Block:
@@ -235,29 +240,34 @@ def build_report(
 ) -> Path:
     """Write report.md, report.html and per-dataset PNGs into ``out_dir``; return the report.md path.
 
-    ``margin`` is the equivalence margin: absolute for accuracy-type metrics, a fraction of the best network's
-    mean for error metrics; None keeps the defaults (0.01 and 0.05), see ``archbench.report.verdicts``.
+    ``margin`` is the stated equivalence margin: absolute for accuracy-type metrics, the fraction by which a ratio of
+    errors may exceed 1 for error metrics; None keeps the defaults (0.01 and 0.05), see ``archbench.report.margins``.
+    ``alpha`` is the tests' level (0 < alpha < 1).
     ``reference`` is a reference file (``configs/reference/``): a Reproduction section puts ours beside it.
     """
+    if not 0 < alpha < 1:
+        raise ArchbenchError(f"alpha must be inside (0, 1), got {alpha}")
     results_csv, out_dir = Path(results_csv), Path(out_dir)
     rows = read_results(results_csv)
     reproduction = reproduction_section(rows, load_reference(reference)) if reference else []
     out_dir.mkdir(parents=True, exist_ok=True)
     sections: list[Block] = []
-    verdicts, scores = [], []
+    verdicts, scores, warnings = [], [], []
     for dataset in sorted({r["dataset"] for r in rows}):
         dataset_rows = [r for r in rows if r["dataset"] == dataset]
-        blocks, verdict_row, dataset_scores = dataset_section(
+        blocks, verdict_row, dataset_scores, warning = dataset_section(
             dataset, dataset_rows, out_dir, results_csv.parent, alpha, margin
         )
         sections.extend(blocks)
         verdicts.append(verdict_row)
         scores.append(dataset_scores)
+        warnings += [warning] if warning else []
     networks = sorted({r["arch"] for r in rows if r["kind"] != "baseline"})
     # Ranking needs something to rank over: one dataset, or one architecture, has no ranking section.
     ranking = ranking_section(scores, networks, out_dir, alpha) if len(scores) >= 2 and len(networks) >= 2 else []
     blocks: list[Block] = [
         ("h1", TITLE),
+        *[("p", f"Warning — test set too small for the margin: {w}.") for w in warnings],
         ("h2", "Verdict"),
         Table(["dataset", "metric", "best network", "verdict", "baselines"], verdicts),
         *ranking,

@@ -13,10 +13,13 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
+import pandas as pd
+import scikit_posthocs as sp
 from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
+from archbench.report.columns import TRIVIAL_ROWS
 from archbench.report.curves import Curve, log_band, mean_band
 from archbench.report.verdicts import Comparison
 
@@ -27,7 +30,7 @@ BASELINE_HATCH = "//"
 
 
 def is_baseline(arch: str) -> bool:
-    return arch.startswith("sk_")
+    return arch.startswith("sk_") or arch in TRIVIAL_ROWS or arch == "seasonal_naive"
 
 
 def colors(archs: Sequence[str]) -> dict[str, str]:
@@ -149,37 +152,17 @@ def plot_quality_vs_cost(
 
 
 def plot_critical_difference(
-    average_ranks: Mapping[str, float], cliques: Sequence[Sequence[str]], title: str, path: str | Path
-) -> Path:
-    """A critical-difference diagram (Demšar 2006): archs on an average-rank axis, 1 (best) on the left, the
-    better half labelled on the left and the rest on the right; a thick bar joins each group of archs with no
-    significant difference among them."""
-    archs = sorted(average_ranks, key=lambda a: (average_ranks[a], a))
-    k, half = len(archs), math.ceil(len(archs) / 2)
-    step = 0.3  # vertical spacing, in axis units, of the clique bars and the label lines
-    label_top = -step * (len(cliques) + 1)
-    figure = Figure(figsize=(SIZE[0], 1.4 + step * (len(cliques) + half)), dpi=DPI, layout="constrained")
+    average_ranks: Mapping[str, float], p_values: pd.DataFrame, alpha: float, title: str, path: str | Path
+) -> list[list[float]]:
+    """A critical-difference diagram (Demšar 2006) drawn by scikit-posthocs: methods on an average-rank axis, a bar
+    joining each group with no pair below ``alpha`` in ``p_values``. Returns the bars, each as its methods' ranks."""
+    figure = Figure(figsize=(SIZE[0], 1.2 + 0.3 * (len(average_ranks) + 1)), dpi=DPI, layout="constrained")
     axes = figure.add_subplot()
-    axes.set_axis_off()
     axes.set_title(title, fontsize=9)
-    high = max(k, 2)
-    axes.hlines(0, 1, high, color="0.2")
-    for tick in range(1, high + 1):
-        axes.vlines(tick, 0, 0.08, color="0.2")
-        axes.text(tick, 0.12, str(tick), ha="center", va="bottom", fontsize=9)
-    for level, clique in enumerate(cliques, start=1):
-        ranks = [average_ranks[a] for a in clique]
-        axes.hlines(-step * level, min(ranks) - 0.05, max(ranks) + 0.05, color="0.1", linewidth=4)
-    palette = colors(archs)
-    margin = 0.45 * (high - 1)
-    for i, arch in enumerate(archs):
-        left = i < half
-        y = label_top - step * (i if left else k - 1 - i)
-        x_label = 1 - 0.1 * margin if left else high + 0.1 * margin
-        rank = average_ranks[arch]
-        axes.plot([rank, rank, x_label], [0, y, y], color=palette[arch], linewidth=1.2)
-        text = f"{arch} ({rank:.2f})"
-        axes.text(x_label, y, text, ha="right" if left else "left", va="center", fontsize=9)
-    axes.set_xlim(1 - margin, high + margin)
-    axes.set_ylim(label_top - step * half, 0.45)
-    return save(figure, path)
+    palette = colors(list(average_ranks))
+    drawn = sp.critical_difference_diagram(
+        pd.Series(average_ranks), p_values, alpha=alpha, ax=axes, color_palette=palette,
+        label_fmt_left="{label} ({rank:.2f})", label_fmt_right="({rank:.2f}) {label}",
+    )  # fmt: skip
+    save(figure, path)
+    return [sorted(float(x) for x in line.get_xdata()) for lines in drawn["crossbars"] for line in lines]

@@ -1,20 +1,25 @@
-"""Ranking across datasets: does some architecture rank better than others over the study's datasets?
+"""Ranking across datasets: does some method rank better than others over a set of datasets?
 
-Demšar (2006) and Benavoli, Corani & Mangili (2016), in the form of Fawaz et al.'s critical-difference code:
+Demšar (2006) and Benavoli, Corani & Mangili (2016), the procedure of Fawaz et al. 2019, computed by the libraries
+that define it, on a long table (dataset, method, score), so that published tables and archbench's own go through
+the same function (``rank_table``):
 
-- Per dataset, an architecture's score is the mean over its successful seeds of the dataset's primary metric (the
-  one its verdict uses). Ranks run from 1 (best) in each dataset's own direction; ties share the average rank.
-- The Friedman test asks whether any architecture's ranks differ (3 or more architectures; with 2 the Wilcoxon
-  test alone decides). Every pair is then tested with the two-sided Wilcoxon signed-rank test on the per-dataset
-  scores (Pratt's treatment of zero differences), Holm-corrected over all pairs. A pair counts as significant
-  only when the Friedman test rejects as well, so the chance of any false "better" stays at most α.
+- Ranks run from 1 (best) in each dataset's own direction; ties share the average rank (``scipy.stats.rankdata``).
+- The Friedman test (``scipy.stats.friedmanchisquare``) asks whether any method's ranks differ (3 or more methods;
+  with 2 the Wilcoxon test alone decides). Every pair is then tested with the two-sided Wilcoxon signed-rank test
+  (``scipy.stats.wilcoxon``, Pratt's treatment of zero differences) on the per-dataset scores, Holm-corrected over
+  all pairs (statsmodels ``multipletests``). A pair counts as significant only when the Friedman test rejects as
+  well, so the chance of any false "better" stays at most α.
 - The Wilcoxon test weighs a difference by its size against the other datasets' differences, so differences must
-  be comparable across datasets: error metrics (MSE, MAE) enter as -log(error), their differences log ratios
-  that do not depend on the target's units; accuracy-type metrics enter as they are.
+  be comparable across datasets: errors (lower is better, positive) enter as -log(error), their differences log
+  ratios that do not depend on the target's units; accuracy-type scores enter as they are.
 - The exact test over n datasets cannot give a two-sided p below 2^(1-n), so Holm over m pairs cannot go below
   m·2^(1-n). Where that is not below α the ranking is inconclusive whatever the data: no winner is named.
-- The networks are ranked, as in the per-dataset verdicts; baselines are not. A dataset where some architecture
-  has no successful run is left out, and the report says so.
+- A dataset where some method has no score is left out, and the result says how many.
+
+The words, tables and diagram are ``archbench.report.ranking_text``. aeon's critical-difference plot differs by
+default: one-sided Wilcoxon tests, zero differences dropped ("wilcox"), α = 0.1 and cliques formed against a control;
+``aeon=True`` reproduces its pairs (``archbench.report.aeon_style``).
 """
 
 from __future__ import annotations
@@ -22,17 +27,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
+from archbench.report.aeon_style import aeon_p_values
 from archbench.report.columns import LOWER_IS_BETTER
-from archbench.report.plots import plot_critical_difference
-from archbench.report.render import Block, Table
+from archbench.report.long_table import check_long
 from archbench.report.stats import holm_adjust
-
-CD_DIAGRAM = "cd_diagram.png"
 
 
 @dataclass(frozen=True)
@@ -61,18 +64,25 @@ class RankedPair:
 
 @dataclass(frozen=True)
 class Ranking:
-    """Ranks over the datasets every architecture finished, the tests on them, and what was left out."""
+    """Ranks over the datasets every method has a score on, the tests on them, and what was left out."""
 
-    archs: list[str]  # best average rank first
+    archs: list[str]  # the methods, best average rank first
     datasets: list[str]
     metrics: list[str]
-    scores: np.ndarray  # [dataset, arch] in the order of ``datasets`` and ``archs``: the metric's means
-    ranks: np.ndarray  # [dataset, arch]: 1 = best, ties share the average rank
-    friedman_statistic: float  # NaN with fewer than 3 architectures
+    scores: np.ndarray  # [dataset, method] in the order of ``datasets`` and ``archs``
+    ranks: np.ndarray  # [dataset, method]: 1 = best, ties share the average rank
+    friedman_statistic: float  # NaN with fewer than 3 methods
     friedman_p: float
     pairs: list[RankedPair]
     left_out: dict[str, str]  # dataset -> why
     alpha: float
+    aeon: bool = False  # pairs in aeon's convention (archbench.report.aeon_style)
+
+    @property
+    def pair_test(self) -> str:
+        if self.aeon:
+            return "one-sided Wilcoxon at α/(k−1), aeon's convention"
+        return "Holm-corrected Wilcoxon"
 
     @property
     def average_ranks(self) -> np.ndarray:
@@ -93,10 +103,12 @@ def datasets_needed(pairs: int, alpha: float) -> int:
     return math.floor(math.log2(2 * pairs / alpha)) + 1
 
 
-def comparable(scores: np.ndarray, lower_is_better: np.ndarray) -> np.ndarray:
-    """Scores turned higher-is-better, errors as -log(error) so that their differences are unit-free ratios."""
-    errors = -np.log(np.maximum(scores, np.finfo(float).tiny))
-    return np.where(lower_is_better[:, None], errors, scores)
+def comparable(scores: np.ndarray, higher_is_better: np.ndarray) -> np.ndarray:
+    """Scores turned higher-is-better: positive errors as -log(error), so that their differences are unit-free
+    ratios; a lower-is-better row with a value <= 0 as -score."""
+    positive = (scores > 0).all(axis=1, keepdims=True)
+    errors = np.where(positive, -np.log(np.where(positive, scores, 1.0)), -scores)
+    return np.where(higher_is_better[:, None], scores, errors)
 
 
 def rank_rows(values: np.ndarray) -> np.ndarray:
@@ -106,7 +118,7 @@ def rank_rows(values: np.ndarray) -> np.ndarray:
 
 def friedman(values: np.ndarray) -> tuple[float, float]:
     """Friedman's statistic and p over the columns of ``values``; every row one tie: no difference at all."""
-    if values.shape[1] < 3:
+    if values.shape[1] < 3 or values.shape[0] < 2:
         return math.nan, math.nan
     if all(np.ptp(row) == 0 for row in values):
         return 0.0, 1.0
@@ -139,164 +151,73 @@ def ranked_pairs(values: np.ndarray, archs: list[str], decisive: bool, alpha: fl
     return pairs
 
 
-def missing_reason(scores: DatasetScores, archs: Sequence[str]) -> str | None:
-    """Why a dataset cannot be ranked, or None when every arch has a score on it."""
-    if scores.metric is None:
-        return "no successful runs"
-    missing = [a for a in archs if not math.isfinite(scores.means.get(a, math.nan))]
-    return f"no successful run of {', '.join(missing)}" if missing else None
+def aeon_pairs(scores: np.ndarray, archs: list[str], decisive: bool, alpha: float) -> list[RankedPair]:
+    """Every pair in aeon's convention; ``p_holm`` holds p·(k−1), aeon's level turned into a p-value."""
+    pairs = []
+    for i, j, statistic, p in aeon_p_values(scores):
+        d = scores[:, i] - scores[:, j]
+        adjusted = min(1.0, p * (len(archs) - 1))
+        counts = int((d > 0).sum()), int((d == 0).sum()), int((d < 0).sum())
+        pairs.append(
+            RankedPair(archs[i], archs[j], *counts, statistic, p, adjusted, bool(decisive and adjusted < alpha))
+        )
+    return pairs
 
 
-def rank_architectures(datasets: Sequence[DatasetScores], archs: Sequence[str], alpha: float = 0.05) -> Ranking:
-    """Rank ``archs`` over the datasets where each has a score, and test the ranks (see the module docstring)."""
-    left_out = {s.dataset: reason for s in datasets if (reason := missing_reason(s, archs))}
-    kept = [s for s in datasets if s.dataset not in left_out]
-    names = sorted(archs)
-    scores = np.array([[s.means[a] for a in names] for s in kept], dtype=float).reshape(len(kept), len(names))
-    lower = np.array([LOWER_IS_BETTER[s.metric] for s in kept], dtype=bool)
-    values = comparable(scores, lower)
-    order = np.argsort(rank_rows(values).mean(axis=0), kind="stable") if kept else np.arange(len(names))
+def complete_datasets(frame: pd.DataFrame, missing_text: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The wide table [dataset, method] of the datasets where every method has a score, and why the rest are out."""
+    wide = frame.pivot(index="dataset", columns="method", values="score")
+    left_out = {
+        str(dataset): f"{missing_text} {', '.join(map(str, row.index[row.isna()]))}"
+        for dataset, row in wide.iterrows()
+        if row.isna().any()
+    }
+    return wide.dropna(), left_out
+
+
+def rank_table(
+    long: pd.DataFrame,
+    alpha: float = 0.05,
+    left_out: Mapping[str, str] | None = None,
+    missing_text: str = "no score for",
+    aeon: bool = False,
+) -> Ranking:
+    """Rank the methods of a long table (dataset, method, score[, metric, higher_is_better]) over the datasets where
+    each has a score, and test the ranks (see the module docstring). ``left_out``: datasets already left out, why.
+    ``aeon``: pairs in aeon's convention instead (``archbench.report.aeon_style``)."""
+    frame = check_long(long)
+    wide, missing = complete_datasets(frame, missing_text)
+    per_dataset = frame.drop_duplicates("dataset").set_index("dataset")
+    higher = per_dataset.loc[wide.index, "higher_is_better"].to_numpy(dtype=bool)
+    names = sorted(map(str, wide.columns))
+    scores = wide[names].to_numpy(dtype=float).reshape(len(wide), len(names))
+    values = comparable(scores, higher)
+    order = np.argsort(rank_rows(values).mean(axis=0), kind="stable") if len(wide) else np.arange(len(names))
     names, scores, values = [names[i] for i in order], scores[:, order], values[:, order]
-    statistic, p = friedman(values) if len(kept) >= 2 else (math.nan, math.nan)
+    statistic, p = friedman(values)
     family = len(names) * (len(names) - 1) // 2
-    reachable = len(kept) >= 2 and smallest_p_holm(len(kept), family) < alpha
+    reachable = len(wide) >= 2 and smallest_p_holm(len(wide), family) < alpha
     decisive = reachable and (len(names) == 2 or p < alpha)
-    pairs = ranked_pairs(values, names, decisive, alpha) if len(kept) >= 2 else []
+    if aeon:  # aeon tests the scores as given, and its pairs need only the Friedman test
+        raw = np.where(higher[:, None], scores, -scores)
+        pairs = aeon_pairs(raw, names, len(wide) >= 2 and p < alpha, alpha) if len(wide) >= 2 else []
+    else:
+        pairs = ranked_pairs(values, names, decisive, alpha) if len(wide) >= 2 else []
+    metric = per_dataset.loc[wide.index, "metric"] if "metric" in per_dataset else pd.Series("score", index=wide.index)
     return Ranking(
-        names, [s.dataset for s in kept], [str(s.metric) for s in kept], scores, rank_rows(values),
-        statistic, p, pairs, left_out, alpha,
+        names, list(map(str, wide.index)), list(map(str, metric)), scores, rank_rows(values), statistic, p, pairs,
+        {**(left_out or {}), **missing}, alpha, aeon,
     )  # fmt: skip
 
 
-def cliques(ranking: Ranking) -> list[list[str]]:
-    """Maximal runs of 2 or more archs, in rank order, with no significant pair inside: the diagram's bars."""
-    significant = {frozenset((p.better, p.worse)) for p in ranking.pairs if p.significant}
-    archs, runs = ranking.archs, []
-    for start in range(len(archs)):
-        end = start
-        while end + 1 < len(archs) and all(
-            frozenset((archs[i], archs[end + 1])) not in significant for i in range(start, end + 1)
-        ):
-            end += 1
-        # The end never moves left as the start moves right, so a run inside another shares its end.
-        if end > start and not (runs and runs[-1][1] == end):
-            runs.append((start, end))
-    return [archs[start : end + 1] for start, end in runs]
-
-
-def first_text(ranking: Ranking) -> str:
-    best, n = ranking.archs[0], len(ranking.datasets)
-    return f"{best} ranks first on average (rank {ranking.average_ranks[0]:.2f} over {n} datasets)"
-
-
-def test_text(ranking: Ranking) -> str:
-    if len(ranking.archs) == 2:
-        return "Wilcoxon only: the Friedman test needs 3 or more architectures"
-    return f"Friedman p={ranking.friedman_p:.2g}"
-
-
-def undecided_line(ranking: Ranking) -> str:
-    """The verdict when no pair is significant: why, and never "similar"."""
-    n, archs, alpha = len(ranking.datasets), ranking.archs, ranking.alpha
-    lowest = f"lowest average rank: {archs[0]} ({ranking.average_ranks[0]:.2f})"
-    if ranking.smallest_p_holm >= alpha:
-        family = len(ranking.pairs)
-        return (
-            f"inconclusive — with {n} datasets the Holm-corrected Wilcoxon test over {family} "
-            f"pair{'s' if family > 1 else ''} cannot reach p < {alpha:g} (smallest attainable p_holm = "
-            f"{ranking.smallest_p_holm:.2g}; at least {datasets_needed(family, alpha)} datasets are needed); "
-            f"{lowest}; {test_text(ranking)}; no winner can be named"
-        )
-    not_evidence = "this is not evidence that they perform alike"
-    if len(archs) == 2:
-        pair = ranking.pairs[0]
-        return (
-            f"inconclusive — {archs[0]} and {archs[1]} do not differ significantly across the {n} datasets "
-            f"(Wilcoxon p={pair.p_value:.2g}; the Friedman test needs 3 or more architectures); {not_evidence}; "
-            f"{lowest}"
-        )
-    if not ranking.friedman_p < alpha:
-        return (
-            f"inconclusive — no architecture differs significantly across the {n} datasets "
-            f"(Friedman p={ranking.friedman_p:.2g}); {not_evidence}; {lowest}"
-        )
-    return (
-        f"inconclusive — the Friedman test finds a difference (p={ranking.friedman_p:.2g}), but no pair differs "
-        f"after Holm-corrected Wilcoxon tests at α={alpha:g}; {lowest}"
-    )
-
-
-def ranking_verdict(ranking: Ranking) -> str:
-    """One line across the datasets, with the per-dataset verdicts' honesty: a winner only when tests say so."""
-    if len(ranking.archs) < 2 or len(ranking.datasets) < 2:
-        return "nothing to rank — fewer than 2 datasets where every architecture has a successful run"
-    significant = [p for p in ranking.pairs if p.significant]
-    if not significant:
-        return undecided_line(ranking)
-    best = ranking.archs[0]
-    beaten = [f"{p.worse} (p_holm={p.p_holm:.2g})" for p in significant if p.better == best]
-    open_ = [p for p in ranking.pairs if best in (p.better, p.worse) and not p.significant]
-    others = [f"{p.better} beats {p.worse} (p_holm={p.p_holm:.2g})" for p in significant if p.better != best]
-    parts = [f"significantly better than {', '.join(beaten)}" if beaten else "not significantly better than any other"]
-    if beaten and open_:
-        rest = ", ".join(f"{p.worse if p.better == best else p.better} (p_holm={p.p_holm:.2g})" for p in open_)
-        parts.append(f"not shown better than {rest}")
-    parts += [f"other significant pairs: {', '.join(others)}"] if others else []
-    return f"{first_text(ranking)}; {'; '.join(parts)} (Holm-corrected Wilcoxon; {test_text(ranking)})"
-
-
-def rank_table(ranking: Ranking) -> Table:
-    """Datasets × architectures: each cell the rank and the score, then the average rank."""
+def rank_architectures(datasets: Sequence[DatasetScores], archs: Sequence[str], alpha: float = 0.05) -> Ranking:
+    """Rank the networks of a report over its datasets: ``rank_table`` on their mean scores."""
+    no_runs = {s.dataset: "no successful runs" for s in datasets if s.metric is None}
     rows = [
-        [dataset, metric, *(f"{r:g} ({s:.4g})" for r, s in zip(ranks, scores, strict=True))]
-        for dataset, metric, ranks, scores in zip(
-            ranking.datasets, ranking.metrics, ranking.ranks, ranking.scores, strict=True
-        )
+        (s.dataset, arch, s.means.get(arch, math.nan), s.metric, not LOWER_IS_BETTER[s.metric])
+        for s in datasets
+        if s.metric is not None
+        for arch in archs
     ]
-    rows.append(["average rank", "", *(f"{r:.2f}" for r in ranking.average_ranks)])
-    return Table(["dataset", "metric", *ranking.archs], rows)
-
-
-def pair_table(ranking: Ranking) -> Table:
-    """One line per pair, the one with the larger signed-rank sum first; its wins, ties and losses per dataset."""
-    lines = [
-        [f"{p.better} vs {p.worse}", f"{p.wins}/{p.ties}/{p.losses}", f"{p.statistic:g}", f"{p.p_value:.2g}",
-         f"{p.p_holm:.2g}", "yes" if p.significant else "no"]
-        for p in ranking.pairs
-    ]  # fmt: skip
-    return Table(["pair", "wins/ties/losses", "W", "p", "p_holm", "significant"], lines)
-
-
-METHOD = (
-    "Only the networks are ranked, as in the per-dataset verdicts; baselines are not. On each dataset an "
-    "architecture's score is the mean over its successful seeds of the dataset's primary metric, ranked 1 (best) "
-    "in the metric's direction, ties sharing the average rank; a dataset where some architecture has no "
-    "successful run is left out. The Friedman test asks whether any architecture's ranks differ (3 or more "
-    "architectures); each pair is tested by the two-sided Wilcoxon signed-rank test on the per-dataset scores "
-    "(Pratt's treatment of zero differences), Holm-corrected over all pairs at α={alpha:g}, and counts as "
-    "significant only when the Friedman test rejects too (Demšar 2006; Benavoli, Corani & Mangili 2016). A pair "
-    "lists first the architecture with the larger signed-rank sum, and counts the datasets where it scores "
-    "better, the same, or worse; W is the smaller signed-rank sum. Error "
-    "metrics enter the Wilcoxon test as -log(error), so a difference is a ratio whatever the target's units. "
-    "With n datasets and m pairs, Holm-corrected p cannot go below m·2^(1-n); then the ranking is inconclusive "
-    "whatever the data. The diagram's bars join architectures with no significant pair among them; a bar, or a "
-    "non-significant test, is not evidence that they perform alike."
-)
-
-
-def ranking_section(
-    datasets: Sequence[DatasetScores], archs: Sequence[str], out_dir: Path, alpha: float
-) -> list[Block]:
-    """The "Ranking across datasets" blocks; writes the critical-difference diagram when there is a ranking."""
-    ranking = rank_architectures(datasets, archs, alpha)
-    blocks: list[Block] = [("h2", "Ranking across datasets"), ("p", f"Verdict: {ranking_verdict(ranking)}")]
-    if ranking.left_out:
-        why = "; ".join(f"{dataset} ({reason})" for dataset, reason in sorted(ranking.left_out.items()))
-        blocks.append(("p", f"Left out of the ranking: {why}."))
-    if len(ranking.datasets) >= 2:
-        average = dict(zip(ranking.archs, ranking.average_ranks.tolist(), strict=True))
-        title = f"Average rank over {len(ranking.datasets)} datasets (1 = best); bars: no significant difference"
-        plot_critical_difference(average, cliques(ranking), title, out_dir / CD_DIAGRAM)
-        blocks += [rank_table(ranking), ("img", CD_DIAGRAM), pair_table(ranking)]
-    blocks.append(("p", METHOD.format(alpha=alpha)))
-    return blocks
+    frame = pd.DataFrame(rows, columns=["dataset", "method", "score", "metric", "higher_is_better"])
+    return rank_table(frame, alpha, no_runs, "no successful run of")
