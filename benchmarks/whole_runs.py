@@ -41,7 +41,7 @@ CELL_GRID = ["compare", "--archs", "linear", "--data", "house_prices", "--max_ep
 CELLS, QUICK_CELLS = 100, 4
 ARRAY_CHUNKS, QUICK_ARRAY_CHUNKS = (50, 8), (2,)  # cells per array task; 8 is `archbench slurm compare`'s default
 # (e): cells of a small MLP on a small table that train about 1-2 s each on this machine.
-MLP_CELLS = ["compare", "--archs", "mlp", "--data", "diabetes", "--max_epochs", "25", "--baselines", "none"]
+MLP_CELLS = ["compare", "--archs", "mlp", "--data", "diabetes", "--max_epochs", "10", "--baselines", "none"]
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 A cell's record is reused only when its identity (settings, YAML text, data content, archbench version) is the one
 its run spec has now; anything else reruns. Run folders are never deleted: a changed cell gets a new folder.
+A study is checked and resolved once when it is read (``resolve_study``): running a cell, here or in a worker
+process, builds it from plain data and parses nothing.
 """
 
 from __future__ import annotations

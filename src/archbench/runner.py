@@ -10,7 +10,6 @@ from pathlib import Path
 
 import lightning as L
 import torch
-import yaml
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from torch.utils.tensorboard.summary import hparams as hparams_summary
@@ -53,7 +52,7 @@ def train(
         log_dir=str(built.trainer.log_dir or built.run_dir),
         command=spec.rerun_command(),
         params=count_parameters(built.model),
-        config=yaml.safe_dump(resolved.config, sort_keys=False),
+        config=built.config_text,
         data_fingerprint=built.data_fingerprint,
     )
     try:
