@@ -47,13 +47,13 @@ def peak_memory_mb(device: torch.device) -> float:
 
 
 class LastCheckpoint(Checkpoint):
-    """``checkpoints/last.ckpt``, what a preempted run resumes from: written at an epoch end once ``every_s`` seconds
-    of training have passed since the last one (0: every epoch), never after the final epoch (the run then ends).
+    """``checkpoints/last.ckpt``: what a preempted run resumes from, and the final weights of a finished one.
 
-    A ``Checkpoint`` subclass, so Lightning runs it last, after the statistics and the best checkpoint are updated.
-    A run of a few seconds writes it at most once or twice instead of every epoch; a preemption loses at most
-    ``every_s`` seconds of training. The best checkpoint is Lightning's ModelCheckpoint's (``save_top_k=1``: written
-    only when the monitored metric improves).
+    Written at an epoch end once ``every_s`` seconds of training have passed since the last write (0: every epoch),
+    and when training ends, so a run of a few seconds writes it once instead of with every improvement; a preemption
+    loses at most ``every_s`` seconds of training. The best checkpoint is Lightning's ModelCheckpoint's
+    (``save_top_k=1``: written only when the monitored metric improves). A ``Checkpoint`` subclass, so Lightning runs
+    it last, after the run's statistics and the best checkpoint are updated.
     """
 
     def __init__(self, every_s: float) -> None:
@@ -65,12 +65,16 @@ class LastCheckpoint(Checkpoint):
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         final = trainer.max_epochs is not None and trainer.current_epoch + 1 >= trainer.max_epochs
-        if final or trainer.should_stop or bool(trainer.fast_dev_run) or trainer.sanity_checking:
+        if not (final or trainer.should_stop) and time.perf_counter() - self._last >= self.every_s:
+            self.save(trainer)  # the final epoch's is written once training ends
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.save(trainer)
+
+    def save(self, trainer: L.Trainer) -> None:
+        if trainer.fast_dev_run or trainer.sanity_checking:
             return
-        if time.perf_counter() - self._last < self.every_s:
-            return
-        checkpoints = Path(trainer.log_dir or trainer.default_root_dir) / "checkpoints"
-        trainer.save_checkpoint(checkpoints / "last.ckpt")
+        trainer.save_checkpoint(Path(trainer.log_dir or trainer.default_root_dir) / "checkpoints" / "last.ckpt")
         self._last = time.perf_counter()
 
 
