@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
 import statistics
@@ -51,10 +52,10 @@ class RunTimes:
     import_s: list[float]
 
 
-def timed(command: list[str], cwd: Path) -> float:
+def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
     """Seconds a command takes from start to exit; it must succeed."""
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, env=env)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
@@ -157,7 +158,7 @@ def slurm_cpus() -> int | None:
 class GridRun:
     wall_s: float
     inside_s: float
-    cells: int
+    report_s: float  # `archbench report` of the same folder, run again after it: the report's share of wall_s
 
     @property
     def outside_s(self) -> float:
@@ -165,20 +166,26 @@ class GridRun:
 
 
 def timed_grid(root: Path, name: str, grid: list[str], seeds: int, jobs: int) -> GridRun:
-    """A study in a fresh process: its wall time and its cells' training and testing time, summed."""
+    """A study in a fresh process, one torch thread per process as in (a): its wall time, its cells' training and
+    testing time summed, and the time its report takes to rebuild."""
     reports = root / "reports_e"
     where = ["--name", name, "--log_root", str(root / f"logs_{name}"), "--reports_root", str(reports)]
-    wall = timed([*ARCHBENCH, *grid, "--seeds", str(seeds), "--jobs", str(jobs), *where], root)
-    return GridRun(wall, inside_seconds(reports / name), seeds)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    wall = timed([*ARCHBENCH, *grid, "--seeds", str(seeds), "--jobs", str(jobs), *where], root, env)
+    report = timed([*ARCHBENCH, "report", name, "--reports_root", str(reports)], root, env)
+    bare = timed([sys.executable, "-c", "import archbench.cli"], root, env)  # the report's own start-up
+    return GridRun(wall, inside_seconds(reports / name), report - bare)
 
 
 def engine_lines(root: Path, quick: bool) -> list[str]:
     cells = QUICK_CELLS if quick else CELLS
     one, many = (timed_grid(root, f"warm{n}", CELL_GRID, n, 1) for n in (1, cells))
     warm = (many.outside_s - one.outside_s) / (cells - 1)
+    report = (many.report_s - one.report_s) / (cells - 1)
     lines = [
-        f"(e) the study engine: `archbench {' '.join(CELL_GRID)}`, 1 cell and {cells} cells, --jobs 1",
-        f"    outside training per further cell, warm: {warm:.3f} s (start-up and report once: {one.outside_s:.1f} s)",
+        f"(e) the study engine, one torch thread a process: `archbench {' '.join(CELL_GRID)}`, 1 and {cells} cells",
+        f"    outside training per further cell, warm, --jobs 1: {warm:.3f} s, of which the report {report:.3f} s; "
+        f"start-up and report once: {one.outside_s:.1f} s",
         f"    `archbench {' '.join(MLP_CELLS)} --seeds {cells}`",
     ]
     runs = {jobs: timed_grid(root, f"mlp_j{jobs}", MLP_CELLS, cells, jobs) for jobs in (1, 2)}
