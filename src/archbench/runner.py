@@ -70,7 +70,7 @@ def fit(built: Assembled, record: RunRecord, reraise: tuple[type[BaseException],
     try:
         built.trainer.fit(built.model, datamodule=built.data, ckpt_path=built.resume_from)
     except SIGTERMException:
-        # Lightning stopped at the end of the epoch, after its last.ckpt: no record, so a rerun resumes.
+        # Lightning stopped after the current batch: no record, so a rerun resumes from the newest last.ckpt.
         record.status, record.error = "preempted", "SIGTERM: stopped after saving a checkpoint"
     except DivergedError as error:
         record.status, record.error = "diverged", str(error)
