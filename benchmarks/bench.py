@@ -8,7 +8,8 @@ trains an `nn.Sequential` / `nn.LSTM` of the same shape on the same tensors with
 rate, epochs and threads, and like archbench validates, saves a checkpoint and writes its losses every epoch.
 Timed: whole training epochs after the first (warm-up), start to start, per optimizer step. Repetitions alternate
 which side runs first; the table gives medians over repetitions and the ratio's range over them.
-(b) per run and (c) parallel: whole commands in fresh processes (whole_runs.py). See docs/performance.md.
+(b) per run, (c) parallel, (d) per cell and (e) the study engine: whole commands in fresh processes (whole_runs.py).
+See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ import torch
 from handwritten import hand_us_per_step  # benchmarks/handwritten.py, beside this file
 from lightning.pytorch.callbacks import LearningRateMonitor
 from threadpoolctl import threadpool_limits
-from whole_runs import cell_grid_lines, parallel_lines, per_run_lines
+from whole_runs import cell_grid_lines, engine_lines, parallel_lines, per_run_lines
 
+from archbench.assemble import Assembled, assemble
 from archbench.baselines import run_baseline
 from archbench.data.base import ArchDataModule
-from archbench.runner import ArchbenchCLI, build_cli
+from archbench.resolve import resolve
 from archbench.spec import RunSpec
 
 STEPS_PER_CALL = (1, 4, 16)
@@ -84,7 +86,7 @@ def write_table(path: Path, rows: int, seed: int = 0) -> None:
     np.savetxt(path, np.column_stack([x, y]), delimiter=",", header=header, comments="", fmt="%.9g")
 
 
-def build_run(case: Case, workdir: Path, logger: bool, epochs: int) -> ArchbenchCLI:
+def build_run(case: Case, workdir: Path, logger: bool, epochs: int) -> Assembled:
     """The run `archbench train` would build (progress bar and model summary off, as in a parallel grid)."""
     overrides = [*case.data_args, "--model.init_args.steps_per_call", str(case.steps_per_call),
                  "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]  # fmt: skip
@@ -92,7 +94,7 @@ def build_run(case: Case, workdir: Path, logger: bool, epochs: int) -> Archbench
         overrides += ["--trainer.logger", "false"]
     spec = RunSpec(case.arch, case.data, trainer="cpu", max_epochs=epochs, overrides=tuple(overrides),
                    log_root=str(workdir), run_version=case.arch)  # fmt: skip
-    cli = build_cli(spec.lightning_args())
+    cli = assemble(resolve(spec))
     if not logger:  # LearningRateMonitor refuses to run without a logger; it only writes to one
         cli.trainer.callbacks = [c for c in cli.trainer.callbacks if not isinstance(c, LearningRateMonitor)]
     return cli
@@ -115,12 +117,12 @@ class EpochClock(L.Callback):
         self.marks.append(time.perf_counter())
 
 
-def archbench_us_per_step(cli: ArchbenchCLI, compile_model: bool) -> float:
+def archbench_us_per_step(cli: Assembled, compile_model: bool) -> float:
     if compile_model:
         cli.model.compile()  # the module's forward only; Lightning's step code and the metrics stay eager
     clock = EpochClock()
     cli.trainer.callbacks.append(clock)
-    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    cli.trainer.fit(cli.model, datamodule=cli.data)
     seconds = np.diff(clock.marks)[1:]
     return statistics.median(seconds) / cli.trainer.num_training_batches * 1e6
 
@@ -130,7 +132,7 @@ def time_case(case: Case, root: Path, logger: bool, options: argparse.Namespace)
     for rep in range(options.repeats):
         workdir = Path(tempfile.mkdtemp(dir=root))
         cli = build_run(case, workdir, logger, case.epochs)
-        cli.datamodule.setup("fit")  # data loading is start-up, not training
+        cli.data.setup("fit")  # data loading is start-up, not training
         sides = {
             "archbench": partial(archbench_us_per_step, cli, options.compile),
             "hand": partial(hand_us_per_step, cli, case.arch, case.epochs, workdir, logger, options.compile),
@@ -168,7 +170,7 @@ class StopAtTestMSE(L.Callback):
 def time_to_sklearn(case: Case, root: Path, threads: int, max_epochs: int) -> str:
     """archbench's MLP (TensorBoard on) until it matches MLPRegressor's test MSE, against MLPRegressor's fit time."""
     cli = build_run(case, Path(tempfile.mkdtemp(dir=root)), logger=True, epochs=max_epochs)
-    data = cli.datamodule
+    data = cli.data
     with threadpool_limits(limits=threads):
         baseline = run_baseline("sk_mlp", data, "table", seed=0)
     target, sk_seconds = baseline.metrics["test/mse"], baseline.stats["train_time_s"]
@@ -187,9 +189,9 @@ def time_to_sklearn(case: Case, root: Path, threads: int, max_epochs: int) -> st
 def profile_archbench(case: Case, root: Path) -> None:
     """cProfile of one archbench fit (logger off): the evidence for where a step's time goes."""
     cli = build_run(case, Path(tempfile.mkdtemp(dir=root)), logger=False, epochs=case.epochs)
-    cli.datamodule.setup("fit")
+    cli.data.setup("fit")
     profiler = cProfile.Profile()
-    profiler.runcall(cli.trainer.fit, cli.model, datamodule=cli.datamodule)
+    profiler.runcall(cli.trainer.fit, cli.model, datamodule=cli.data)
     steps = cli.trainer.num_training_batches
     print(f"cProfile of archbench training {case.name}: {case.epochs} epochs of {steps} steps, logger off")
     pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
@@ -210,7 +212,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="torch and BLAS threads on both sides (default 1)")
     parser.add_argument("--rows", type=int, help="table rows (default 65,536; 4,096 with --quick)")
     parser.add_argument("--skip-sklearn", action="store_true", help="leave out the time to MLPRegressor's test MSE")
-    parser.add_argument("--skip-runs", action="store_true", help="leave out (b) per run, (c) parallel and (d) per cell")
+    parser.add_argument("--skip-runs", action="store_true", help="leave out the whole commands, (b) to (e)")
+    parser.add_argument("--runs", default="b,c,d,e", help="which whole-command measurements to make (default b,c,d,e)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of archbench's MLP training and stop")
     parser.add_argument("--compile", action="store_true", help="torch.compile both networks (slower on CPU: see docs)")
     options = parser.parse_args(argv)
@@ -250,9 +253,14 @@ def main(argv: list[str] | None = None) -> None:
         if not options.skip_runs:
             load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
             print(f"\nwhole commands in fresh processes (load average {load} before them)")
-            print("\n".join(per_run_lines(root, options.repeats if options.quick else 3)), flush=True)
-            print("\n".join(parallel_lines(root, options.quick)), flush=True)
-            print("\n".join(cell_grid_lines(root, options.quick)))
+            measurements = {
+                "b": partial(per_run_lines, root, options.repeats if options.quick else 3),
+                "c": partial(parallel_lines, root, options.quick),
+                "d": partial(cell_grid_lines, root, options.quick),
+                "e": partial(engine_lines, root, options.quick),
+            }
+            for name in options.runs.split(","):
+                print("\n".join(measurements[name.strip()]()), flush=True)
 
 
 if __name__ == "__main__":

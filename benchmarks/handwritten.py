@@ -12,8 +12,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.tensorboard import SummaryWriter
 
+from archbench.assemble import Assembled
 from archbench.data.base import ArchDataModule
-from archbench.runner import ArchbenchCLI
 
 
 class LastStepLSTM(nn.Module):
@@ -32,11 +32,9 @@ def hand_network(arch: str, data: ArchDataModule) -> nn.Module:
     return LastStepLSTM(data.input_size, 64)
 
 
-def hand_us_per_step(
-    cli: ArchbenchCLI, arch: str, epochs: int, workdir: Path, logger: bool, compile_model: bool
-) -> float:
+def hand_us_per_step(cli: Assembled, arch: str, epochs: int, workdir: Path, logger: bool, compile_model: bool) -> float:
     """The same epochs by hand: shuffle, train, validate in inference mode, save the last and best checkpoints."""
-    data, hparams = cli.datamodule, cli.model.hparams
+    data, hparams = cli.data, cli.model.hparams
     x, y = data.prepared.x["train"], data.prepared.y["train"]
     x_val, y_val = data.prepared.x["val"], data.prepared.y["val"]
     net = hand_network(arch, data)

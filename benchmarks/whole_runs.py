@@ -6,12 +6,17 @@ its run record holds (RunStatsCallback's `train_time_s`) and against a bare `pyt
 (d) per cell: a grid of 100 one-epoch linear cells, the share of its wall time (whole command, report included)
 spent outside training and testing (the cells' `train_time_s` and `test_time_s`), with `--jobs 1`, `--jobs 2` and
 as a SLURM array when a cluster answers (scripts/start_local_slurm.sh), counted per process slot.
+(e) the study engine: the time outside training each further cell costs once the workers are warm (a 100-cell grid
+of 1-epoch cells against a 1-cell one, so start-up and the report count once), and a 100-cell study of small MLPs
+training about 1-2 s a cell: its share outside training with `--jobs 1` and `--jobs 2`, their speed-up and cells
+per minute.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
 import statistics
@@ -36,6 +41,8 @@ QUICK_GRID = ["compare", "--archs", "linear,mlp", "--data", "sine", "--seeds", "
 CELL_GRID = ["compare", "--archs", "linear", "--data", "house_prices", "--max_epochs", "1", "--baselines", "none"]
 CELLS, QUICK_CELLS = 100, 4
 ARRAY_CHUNKS, QUICK_ARRAY_CHUNKS = (50, 8), (2,)  # cells per array task; 8 is `archbench slurm compare`'s default
+# (e): cells of a small MLP on a small table that train about 1-2 s each on this machine.
+MLP_CELLS = ["compare", "--archs", "mlp", "--data", "diabetes", "--max_epochs", "10", "--baselines", "none"]
 
 
 @dataclass
@@ -45,10 +52,10 @@ class RunTimes:
     import_s: list[float]
 
 
-def timed(command: list[str], cwd: Path) -> float:
+def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
     """Seconds a command takes from start to exit; it must succeed."""
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, env=env)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
@@ -145,3 +152,48 @@ def slurm_cpus() -> int | None:
     answer = subprocess.run(["sinfo", "-h", "-o", "%c %T"], capture_output=True, text=True, timeout=30, check=False)
     ready = [line.split()[0] for line in answer.stdout.splitlines() if line.split()[1:] in (["idle"], ["mixed"])]
     return int(ready[0]) if answer.returncode == 0 and ready else None
+
+
+@dataclass
+class GridRun:
+    wall_s: float
+    inside_s: float
+    report_s: float  # `archbench report` of the same folder, run again after it: the report's share of wall_s
+
+    @property
+    def outside_s(self) -> float:
+        return self.wall_s - self.inside_s
+
+
+def timed_grid(root: Path, name: str, grid: list[str], seeds: int, jobs: int) -> GridRun:
+    """A study in a fresh process, one torch thread per process as in (a): its wall time, its cells' training and
+    testing time summed, and the time its report takes to rebuild."""
+    reports = root / "reports_e"
+    where = ["--name", name, "--log_root", str(root / f"logs_{name}"), "--reports_root", str(reports)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    wall = timed([*ARCHBENCH, *grid, "--seeds", str(seeds), "--jobs", str(jobs), *where], root, env)
+    report = timed([*ARCHBENCH, "report", name, "--reports_root", str(reports)], root, env)
+    bare = timed([sys.executable, "-c", "import archbench.cli"], root, env)  # the report's own start-up
+    return GridRun(wall, inside_seconds(reports / name), report - bare)
+
+
+def engine_lines(root: Path, quick: bool) -> list[str]:
+    cells = QUICK_CELLS if quick else CELLS
+    one, many = (timed_grid(root, f"warm{n}", CELL_GRID, n, 1) for n in (1, cells))
+    warm = (many.outside_s - one.outside_s) / (cells - 1)
+    report = (many.report_s - one.report_s) / (cells - 1)
+    lines = [
+        f"(e) the study engine, one torch thread a process: `archbench {' '.join(CELL_GRID)}`, 1 and {cells} cells",
+        f"    outside training per further cell, warm, --jobs 1: {warm:.3f} s, of which the report {report:.3f} s; "
+        f"start-up and report once: {one.outside_s:.1f} s",
+        f"    `archbench {' '.join(MLP_CELLS)} --seeds {cells}`",
+    ]
+    runs = {jobs: timed_grid(root, f"mlp_j{jobs}", MLP_CELLS, cells, jobs) for jobs in (1, 2)}
+    for jobs, run in runs.items():
+        share = 1 - run.inside_s / (jobs * run.wall_s)
+        lines.append(
+            f"    --jobs {jobs}: {run.wall_s:6.1f} s wall, {run.inside_s / cells:.2f} s training a cell, "
+            f"{share:.0%} outside training, {60 * cells / run.wall_s:.1f} cells a minute"
+        )
+    lines.append(f"    --jobs 2 speed-up over --jobs 1: {runs[1].wall_s / runs[2].wall_s:.2f}")
+    return lines

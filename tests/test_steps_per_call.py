@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from archbench.assemble import Assembled, assemble
 from archbench.errors import ArchbenchError
-from archbench.runner import build_cli
+from archbench.resolve import resolve
 from archbench.spec import RunSpec
 
 # diabetes: 310 training rows in batches of 32 are 10 batches an epoch, so 4 steps per call end on a group of 2.
@@ -17,7 +19,7 @@ STEPS_EACH_EPOCH = 10
 QUIET = ("--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false")
 
 
-def build(log_root: Path, steps_per_call: int, *extra: str, log_every: int = 3):  # noqa: ANN201 - the CLI object
+def build(log_root: Path, steps_per_call: int, *extra: str, log_every: int = 3) -> Assembled:
     spec = RunSpec(
         arch="mlp",
         data="diabetes",
@@ -33,12 +35,12 @@ def build(log_root: Path, steps_per_call: int, *extra: str, log_every: int = 3):
             *extra,
         ),  # fmt: skip
     )
-    return build_cli(spec.lightning_args())
+    return assemble(resolve(spec))
 
 
-def fit(log_root: Path, steps_per_call: int, *extra: str, log_every: int = 3):  # noqa: ANN201 - the CLI object
+def fit(log_root: Path, steps_per_call: int, *extra: str, log_every: int = 3) -> Assembled:
     cli = build(log_root, steps_per_call, *extra, log_every=log_every)
-    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    cli.trainer.fit(cli.model, datamodule=cli.data)
     return cli
 
 
@@ -94,7 +96,7 @@ def test_four_steps_per_call_train_log_and_checkpoint_as_one_step_per_call(tmp_p
         assert logs_one["lr-AdamW"][0][1] != logs_one["lr-AdamW"][1][1]
 
     saved_one, saved_four = (
-        torch.load(Path(cli.trainer.log_dir) / "checkpoints" / "last.ckpt", weights_only=False) for cli in (one, four)
+        torch.load(cli.trainer.checkpoint_callback.best_model_path, weights_only=False) for cli in (one, four)
     )
     for key in ("state_dict", "optimizer_states", "lr_schedulers", "global_step", "epoch"):
         assert_same_tensors(saved_one[key], saved_four[key], key)
@@ -103,7 +105,7 @@ def test_four_steps_per_call_train_log_and_checkpoint_as_one_step_per_call(tmp_p
 @pytest.mark.parametrize("steps_per_call", [1, 4])
 def test_epoch_loss_weights_every_sample_equally_when_a_call_mixes_batch_sizes(tmp_path, steps_per_call):
     cli = fit(tmp_path, steps_per_call, log_every=1)  # every step's loss is written
-    sizes = [len(x) for x, _ in cli.datamodule.train_dataloader()]
+    sizes = [len(x) for x, _ in cli.data.train_dataloader()]
     assert sizes[-2] == 32 > sizes[-1]  # with 4 steps per call, the last call holds a full batch and a smaller one
     logs = scalars(cli.trainer.log_dir)
     for epoch in range(2):
@@ -134,14 +136,14 @@ def test_steps_per_call_calls_a_datamodules_batch_transfer_hooks_on_every_batch(
     runs = []
     for k in (1, 4):
         cli = build(tmp_path / f"k{k}", k)
-        data = cli.datamodule
+        data = copy.copy(cli.data)  # the process keeps cli.data for its next run on this data: count on a copy
         data.__class__ = type(f"Counted{type(data).__name__}", (CountedBatchTransfer, type(data)), {})
         cli.trainer.fit(cli.model, datamodule=data)
-        runs.append(cli)
-    one, four = runs
-    assert four.datamodule.before == one.datamodule.before == four.datamodule.after == one.datamodule.after
-    assert one.datamodule.before > 2 * STEPS_EACH_EPOCH  # the training batches, and validation's
-    for (name, p1), (_, p4) in zip(one.model.named_parameters(), four.model.named_parameters(), strict=True):
+        runs.append((cli.model, data))
+    (one, one_data), (four, four_data) = runs
+    assert four_data.before == one_data.before == four_data.after == one_data.after
+    assert one_data.before > 2 * STEPS_EACH_EPOCH  # the training batches, and validation's
+    for (name, p1), (_, p4) in zip(one.named_parameters(), four.named_parameters(), strict=True):
         assert torch.allclose(p1, p4, atol=1e-6), name
 
 

@@ -1,7 +1,7 @@
-"""Turn a run spec into parts: the one function that builds a DataModule, its fingerprint, and option checks.
+"""Checks and parts of a run spec before it is resolved: option checks, the data config and its fingerprint.
 
-Model cells (through LightningCLI) and baselines (through ``build_datamodule``) parse the same ``spec.data_args()``
-with the same seed, so a baseline sees exactly the rows, splits, scaling, window and horizon of its model cells.
+Model cells (resolve.py) and baselines (``resolved_data_config``) parse the same ``spec.data_args()`` with the same
+seed, so a baseline sees exactly the rows, splits, scaling, window and horizon of its model cells.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import yaml
 from jsonargparse import ArgumentParser
 from lightning.pytorch.callbacks import ModelCheckpoint
 
+from archbench.catalog import data_config
 from archbench.configs import config_path
 from archbench.data.base import ArchDataModule
 from archbench.errors import ArchbenchError
@@ -56,7 +57,7 @@ def resolved_data_config(spec: RunSpec) -> dict[str, Any]:
 
 
 def build_datamodule(spec: RunSpec) -> ArchDataModule:
-    """The one way to build a run's DataModule outside LightningCLI (baselines, fingerprints, benchmarks)."""
+    """A run's DataModule parsed from its spec (a study's checks before it runs, and tests)."""
     parser, config = parse_data(spec)
     try:
         return parser.instantiate_classes(config).data
@@ -100,7 +101,8 @@ def class_of(group: str, spec: RunSpec) -> type:
     if spec.config_file:
         text = (yaml.safe_load(Path(spec.config_file).read_text()) or {}).get(group) or {}
     else:
-        text = yaml.safe_load(config_path(group, spec.arch if group == "model" else spec.data).read_text()) or {}
+        model = config_path("model", spec.arch)
+        text = data_config(spec.data) if group == "data" else yaml.safe_load(model.read_text()) or {}
     module, _, name = str(text.get("class_path", "")).rpartition(".")
     try:
         return getattr(importlib.import_module(module), name)

@@ -12,6 +12,7 @@ from typing import Any
 
 import lightning as L
 import torch
+from lightning.pytorch.callbacks import Checkpoint
 
 from archbench.errors import DivergedError
 from archbench.models.base import writes_step_logs
@@ -43,6 +44,38 @@ def peak_memory_mb(device: torch.device) -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
     kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
     return int(kib) / 1024
+
+
+class LastCheckpoint(Checkpoint):
+    """``checkpoints/last.ckpt``: what a preempted run resumes from, and the final weights of a finished one.
+
+    Written at an epoch end once ``every_s`` seconds of training have passed since the last write (0: every epoch),
+    and when training ends, so a run of a few seconds writes it once instead of with every improvement; a preemption
+    loses at most ``every_s`` seconds of training. The best checkpoint is Lightning's ModelCheckpoint's
+    (``save_top_k=1``: written only when the monitored metric improves). A ``Checkpoint`` subclass, so Lightning runs
+    it last, after the run's statistics and the best checkpoint are updated.
+    """
+
+    def __init__(self, every_s: float) -> None:
+        self.every_s = every_s
+        self._last = 0.0
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._last = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        final = trainer.max_epochs is not None and trainer.current_epoch + 1 >= trainer.max_epochs
+        if not (final or trainer.should_stop) and time.perf_counter() - self._last >= self.every_s:
+            self.save(trainer)  # the final epoch's is written once training ends
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.save(trainer)
+
+    def save(self, trainer: L.Trainer) -> None:
+        if trainer.fast_dev_run or trainer.sanity_checking:
+            return
+        trainer.save_checkpoint(Path(trainer.log_dir or trainer.default_root_dir) / "checkpoints" / "last.ckpt")
+        self._last = time.perf_counter()
 
 
 class RunStatsCallback(L.Callback):

@@ -16,10 +16,10 @@ import yaml
 
 from archbench.configs import available, config_path, use_configs
 from archbench.errors import ArchbenchError
-from archbench.spec import RUNNER_OPTIONS, RunSpec, TuneSpec, build_study
+from archbench.spec import OPTION_GROUPS, RUNNER_OPTIONS, RunSpec, TuneSpec, build_study
 
 EXIT_CODES = {"ok": 0, "failed": 1, "diverged": 1, "preempted": 143}  # 143: terminated by SIGTERM
-PASSED_ON = ("--model.", "--data.", "--trainer.", "--checkpoint.")  # LightningCLI's groups, checked by the runner
+PASSED_ON = tuple(f"--{group}." for group in OPTION_GROUPS)  # a run's classes, checked when the run is resolved
 CELLS_PER_TASK = 8  # a task of small cells then lasts minutes, and pays the ~6 s start-up once, not per cell
 
 
@@ -254,9 +254,9 @@ def saved_run_spec(options: argparse.Namespace, extra: list[str]) -> RunSpec:
         raise ArchbenchError(
             f"--config {options.config}: {type(error).__name__}; allowed: a run's config.yaml"
         ) from None
-    data, _, arch = str(saved.get("run_name", "runs/custom")).partition("/")
+    data = str(saved.get("run_name", "runs")).partition("/")[0]
     return RunSpec(
-        arch=arch or "custom",
+        arch=str(saved.get("arch") or "custom"),
         data=data,
         seed=options.seed if options.seed is not None else int(saved.get("seed_everything") or 0),
         config_file=options.config,

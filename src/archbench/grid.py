@@ -2,6 +2,8 @@
 
 A cell's record is reused only when its identity (settings, YAML text, data content, archbench version) is the one
 its run spec has now; anything else reruns. Run folders are never deleted: a changed cell gets a new folder.
+A study is checked and resolved once when it is read (``resolve_study``): running a cell, here or in a worker
+process, builds it from plain data and parses nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
@@ -22,20 +24,18 @@ import torch
 import yaml
 from tqdm import tqdm
 
+from archbench.assemble import datamodule
 from archbench.baselines import BASELINES, applies, run_baseline
 from archbench.build import build_datamodule, check_overrides, cpu_count, data_fingerprint, resolved_data_config
 from archbench.configs import config_path
 from archbench.errors import ArchbenchError
 from archbench.record import RunRecord, write_atomic
+from archbench.resolve import ResolvedRun, resolve_all
 from archbench.runner import train
-from archbench.spec import STUDY_FILE, Cell, StudySpec, option_pairs
+from archbench.spec import STUDY_FILE, Cell, RunSpec, StudySpec, option_pairs
 
 # Lightning's own bar sits below the grid's bar instead of replacing it.
-CELL_PROGRESS_BAR = (
-    '--trainer.callbacks+={"class_path":"lightning.pytorch.callbacks.TQDMProgressBar",'
-    '"init_args":{"process_position":1,"leave":false,"refresh_rate":20}}'
-)
-QUIET = ("--trainer.enable_progress_bar", "false")
+CELL_PROGRESS_BAR = {"process_position": 1, "leave": False, "refresh_rate": 20}
 KEPT_STATUSES = ("ok", "diverged")  # results; "failed" and "preempted" cells run again
 EXIT_SIGNALS = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
@@ -81,37 +81,71 @@ def write_study(study: StudySpec) -> Path:
     return write_atomic(study.out_dir / STUDY_FILE, yaml.safe_dump(asdict(study), sort_keys=False))
 
 
-def cell_identity(study: StudySpec, cell: Cell) -> str:
-    spec = study.run_spec(cell)
-    return spec.identity(data_fingerprint(resolved_data_config(spec)))
+@dataclass
+class ResolvedStudy:
+    """A study as read: its cells that apply, each resolved once into plain data, and each one's identity."""
+
+    study: StudySpec
+    cells: list[Cell]
+    runs: dict[str, ResolvedRun]
+    identities: dict[str, str]
+
+
+def resolve_cells(study: StudySpec, cells: list[Cell]) -> dict[str, ResolvedRun]:
+    """Every cell as plain data: a model cell's whole run, a baseline's data (the model cells' own data config)."""
+    models = [c for c in cells if not c.is_baseline]
+    runs = dict(zip([c.key for c in models], resolve_all([study.run_spec(c) for c in models]), strict=True))
+    for cell in cells:
+        if cell.is_baseline:
+            runs[cell.key] = baseline_run(study.run_spec(cell))
+    return runs
+
+
+def baseline_run(spec: RunSpec) -> ResolvedRun:
+    data = resolved_data_config(spec)
+    return ResolvedRun(spec, {"seed_everything": spec.seed, "data": data})
+
+
+def resolve_study(study: StudySpec) -> ResolvedStudy:
+    """Check and resolve a study before anything runs: after this, running its cells parses nothing."""
+    cells = check_study(study)
+    runs = resolve_cells(study, cells)
+    return ResolvedStudy(study, cells, runs, {key: run_identity(run) for key, run in runs.items()})
+
+
+def run_identity(run: ResolvedRun) -> str:
+    return run.spec.identity(data_fingerprint(run.data_config()))
+
+
+def shown_as_cell(run: ResolvedRun, progress: bool) -> ResolvedRun:
+    """A model cell without the model summary, and with Lightning's bar below the grid's or none at all."""
+    run = run.with_trainer(enable_model_summary=False)
+    if not progress or run.config["trainer"].get("enable_progress_bar") is False:  # the user's own choice wins
+        return run.with_trainer(enable_progress_bar=False)
+    return run.with_callback("lightning.pytorch.callbacks.TQDMProgressBar", **CELL_PROGRESS_BAR)
 
 
 def run_cell(
-    study: StudySpec, cell: Cell, identity: str, threads: int | None = None, progress: bool = True
+    run: ResolvedRun, cell: Cell, identity: str, threads: int | None = None, progress: bool = True
 ) -> RunRecord:
-    """Run one cell and return its record; a failure of any kind becomes a ``failed`` record."""
+    """Run one resolved cell and return its record; a failure of any kind becomes a ``failed`` record."""
     if threads:
         torch.set_num_threads(threads)
-    spec = study.run_spec(cell)
+    spec = run.spec
     try:
         if cell.is_baseline:
-            record = run_baseline(cell.arch, build_datamodule(spec), spec.dataset_label, cell.seed)
+            record = run_baseline(cell.arch, datamodule(run.data_config()), spec.dataset_label, cell.seed)
         else:
-            quiet = not progress or QUIET[0] in spec.overrides  # the user's own choice wins
-            shown = QUIET if quiet else (CELL_PROGRESS_BAR,)
-            record = train(
-                replace(spec, overrides=(*spec.overrides, *shown, "--trainer.enable_model_summary", "false"))
-            )
-            record.command = spec.rerun_command()
+            record = train(shown_as_cell(run, progress))
     except Exception as error:  # noqa: BLE001 - a broken cell is recorded; the grid goes on
-        return failed_record(study, cell, identity, f"{type(error).__name__}: {error}".splitlines()[0])
+        return failed_record(spec, cell, identity, f"{type(error).__name__}: {error}".splitlines()[0])
     record.identity = identity
     return record
 
 
-def failed_record(study: StudySpec, cell: Cell, identity: str, message: str) -> RunRecord:
+def failed_record(spec: RunSpec, cell: Cell, identity: str, message: str) -> RunRecord:
     """The record of a cell that ended without a result; a rerun of the grid runs it again."""
-    label = study.run_spec(cell).dataset_label
+    label = spec.dataset_label
     record = RunRecord(label, cell.arch, cell.seed, "failed", "", "", kind=cell.kind, error=message)
     record.identity = identity
     return record
@@ -152,14 +186,15 @@ def stop_on_signals(raise_now: bool) -> Iterator[dict[str, int]]:
             signal.signal(s, handler)
 
 
-def run_grid(study: StudySpec, jobs: int = 1) -> dict[str, RunRecord]:
-    """Run every cell not reusable from an earlier run, writing each record atomically as it ends.
+def run_grid(study: StudySpec | ResolvedStudy, jobs: int = 1) -> dict[str, RunRecord]:
+    """Run every cell not reusable from an earlier run, writing each record atomically as it ends. A study given as
+    a ``StudySpec`` is resolved first; a ``ResolvedStudy`` is run as resolved, without parsing anything.
 
     Raises ``GridInterrupted`` on SIGINT/SIGTERM after keeping the finished cells.
     """
-    cells = check_study(study)
+    resolved = study if isinstance(study, ResolvedStudy) else resolve_study(study)
+    study, cells, identities = resolved.study, resolved.cells, resolved.identities
     write_study(study)
-    identities = {c.key: cell_identity(study, c) for c in cells}
     done = reusable(study, cells, identities)
     for key, record in done.items():
         store(study, key, record)
@@ -169,19 +204,20 @@ def run_grid(study: StudySpec, jobs: int = 1) -> dict[str, RunRecord]:
     try:
         if jobs <= 1:
             with stop_on_signals(raise_now=False) as stop:
-                run_sequentially(study, todo, identities, done, bar, stop)
+                run_sequentially(resolved, todo, done, bar, stop)
         elif todo:
-            run_in_parallel(study, todo, identities, done, bar, jobs)
+            run_in_parallel(resolved, todo, done, bar, jobs)
     finally:
         bar.close()
     return {c.key: done[c.key] for c in cells if c.key in done}
 
 
-def run_sequentially(study, todo, identities, done, bar, stop) -> None:  # noqa: ANN001 - run_grid's own state
+def run_sequentially(resolved, todo, done, bar, stop) -> None:  # noqa: ANN001 - run_grid's own state
+    study = resolved.study
     for cell in todo:
         bar.set_postfix_str(cell.key)
         try:
-            record = run_cell(study, cell, identities[cell.key])
+            record = run_cell(resolved.runs[cell.key], cell, resolved.identities[cell.key])
         except (KeyboardInterrupt, SystemExit):  # Lightning turns Ctrl-C during a fit into SystemExit
             raise GridInterrupted(130) from None
         if record.status != "preempted":
@@ -214,8 +250,8 @@ class SharedCells:
     """The cells a parallel grid runs, handed once to each spawned worker; ``claimed`` is the next one to start,
     shared by this process and every worker, so each cell is started exactly once by whoever is free first."""
 
-    study: StudySpec
     todo: list[Cell]
+    runs: dict[str, ResolvedRun]
     identities: dict[str, str]
     threads: int
     claimed: Synchronized
@@ -227,7 +263,7 @@ class SharedCells:
 
     def run(self, index: int) -> RunRecord:
         cell = self.todo[index]
-        return run_cell(self.study, cell, self.identities[cell.key], self.threads, progress=False)
+        return run_cell(self.runs[cell.key], cell, self.identities[cell.key], self.threads, progress=False)
 
 
 WORKER_CELLS: SharedCells | None = None  # set in each spawned worker by start_worker
@@ -252,17 +288,19 @@ def run_next_cell() -> tuple[int, RunRecord] | None:
     return None if index is None else (index, WORKER_CELLS.run(index))
 
 
-def run_in_parallel(study, todo, identities, done, bar, jobs: int) -> None:  # noqa: ANN001 - run_grid's state
+def run_in_parallel(resolved, todo, done, bar, jobs: int) -> None:  # noqa: ANN001 - run_grid's state
     """Cells in ``jobs`` processes, each taking the next unstarted cell when it is free.
 
     On the CPU the grid's own process is one of them: it has already imported torch and Lightning, which a spawned
     worker does before its first cell (seconds), so it trains at once and a grid of short cells does not wait for
     the workers. On GPUs every cell runs in a spawned worker, each with a GPU of its own.
     """
+    study = resolved.study
     gpus = visible_gpus(study)
     trains_here = not gpus
     context = get_context("spawn")
-    cells = SharedCells(study, todo, identities, max(1, usable_cpus() // jobs), context.Value("i", 0))
+    runs = {c.key: resolved.runs[c.key] for c in todo}
+    cells = SharedCells(todo, runs, resolved.identities, max(1, usable_cpus() // jobs), context.Value("i", 0))
     # GPUs by worker, not by cell: workers are reused and take the next cell when one ends, so a cell's GPU given by
     # its index could already be busy while another GPU waits.
     pool = ProcessPoolExecutor(
@@ -299,7 +337,8 @@ def run_in_parallel(study, todo, identities, done, bar, jobs: int) -> None:  # n
                         if index not in kept:
                             cell = todo[index]
                             message = "its worker process died (killed, out of memory or crashed); rerun to retry it"
-                            keep_record(index, failed_record(study, cell, identities[cell.key], message))
+                            spec, identity = resolved.runs[cell.key].spec, resolved.identities[cell.key]
+                            keep_record(index, failed_record(spec, cell, identity, message))
                     train_here(cells, keep_record, stop)
     except KeyboardInterrupt:
         raise GridInterrupted(130) from None
@@ -337,11 +376,14 @@ def run_array_task(study: StudySpec, task: int, cells_per_task: int) -> list[Run
     last = array_tasks(cells, cells_per_task) - 1
     if not 0 <= task <= last:
         raise ArchbenchError(f"--task {task} is out of range; allowed: 0..{last}")
+    mine = cells[task * cells_per_task : (task + 1) * cells_per_task]
+    runs = resolve_cells(study, mine)
     records = []
-    for cell in cells[task * cells_per_task : (task + 1) * cells_per_task]:
-        identity = cell_identity(study, cell)
+    for cell in mine:
+        identity = run_identity(runs[cell.key])
         kept = reusable(study, [cell], {cell.key: identity})
-        records.append(store(study, cell.key, kept.get(cell.key) or run_cell(study, cell, identity, progress=False)))
+        record = kept.get(cell.key) or run_cell(runs[cell.key], cell, identity, progress=False)
+        records.append(store(study, cell.key, record))
     return records
 
 

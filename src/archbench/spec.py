@@ -45,9 +45,20 @@ PROTOCOLS = {
 PRUNERS = ("median", "hyperband", "none")
 TUNE_KEYS = {"trials", "pruner", "sampler_seed"}
 MAX_SEED = 2**32 - 1  # numpy's and Lightning's seed range
-# Options of the runner's own parser, beside the model, data and trainer groups (runner.ArchbenchCLI).
-RUNNER_OPTIONS = ("--early_stopping_patience", "--optimizer", "--lr_scheduler", "--print_config", "--resume")
-GROUP_PREFIXES = ("--model.", "--data.", "--trainer.")
+# The one list of a run's options beside its groups: name -> (type, default, help). The resolver's parser
+# (resolve.py) adds them, the CLI passes them on, and a run's config.yaml holds them.
+RUN_OPTIONS: dict[str, tuple[Any, Any, str]] = {
+    "arch": (str, "custom", "the architecture's name (configs/model/), saved so that fit --config knows it"),
+    "early_stopping_patience": (int | None, None, "epochs; off if unset"),
+    "resume": (bool, True, "continue an unfinished run of this config"),
+    "last_checkpoint_s": (float, 10.0, "last.ckpt (for resuming) at an epoch end this long after the last one"),
+    "run_name": (str, "runs", "log folder under --log_root: data/arch"),
+    "run_prefix": (str, "version", "run folders are <prefix>_<N>"),
+    "run_version": (str | None, None, "fixed folder; else <prefix>_<N>"),
+    "log_root": (str, "lightning_logs", "where runs are logged"),
+}
+OPTION_GROUPS = ("model", "data", "trainer", "checkpoint")  # a run's classes: --<group>.<init arg>
+RUNNER_OPTIONS = (*(f"--{name}" for name in RUN_OPTIONS), "--print_config")
 
 
 def require_seed(seed: int) -> int:
@@ -177,12 +188,12 @@ class RunSpec:
         return ["--data", json.dumps(data_config(self.data)), *self.group_tokens("data")]
 
     def lightning_args(self) -> list[str]:
-        """The full LightningCLI argument list of this run."""
+        """This run as command-line arguments: what the resolver parses once (resolve.py)."""
         if self.config_file:
             args = ["--config", self.config_file]
         else:
             args = ["--model", str(config_path("model", self.arch)), "--data", json.dumps(data_config(self.data)),
-                    "--trainer", str(config_path("trainer", self.trainer))]  # fmt: skip
+                    "--trainer", str(config_path("trainer", self.trainer)), "--arch", self.arch]  # fmt: skip
         args += ["--seed_everything", str(self.seed), "--run_name", self.run_name, "--log_root", self.log_root]
         args += ["--run_prefix", self.run_prefix] + (["--run_version", self.run_version] if self.run_version else [])
         for key in ("max_epochs", "accelerator", "devices"):
