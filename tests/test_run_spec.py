@@ -241,7 +241,7 @@ def test_the_paper_protocol_tests_the_lowest_training_loss_checkpoint_with_the_r
     code = main(["compare", "--study", str(study_file), "--name", "p", "--log_root", str(tmp_path / "logs"),
                  "--reports_root", str(tmp_path / "reports")])  # fmt: skip
     assert code == 0
-    (row,) = rows(tmp_path / "reports" / "p" / "results.csv")
+    (row,) = [r for r in rows(tmp_path / "reports" / "p" / "results.csv") if r["arch"] == "mlp"]
     log_dir = Path(row["log_dir"])
     config = yaml.safe_load((log_dir / "config.yaml").read_text())
     assert config["checkpoint"]["monitor"] == "train/loss_epoch"

@@ -101,8 +101,8 @@ def class_of(group: str, spec: RunSpec) -> type:
     if spec.config_file:
         text = (yaml.safe_load(Path(spec.config_file).read_text()) or {}).get(group) or {}
     else:
-        model = config_path("model", spec.arch)
-        text = data_config(spec.data) if group == "data" else yaml.safe_load(model.read_text()) or {}
+        path = config_path("model", spec.arch) if group == "model" else None
+        text = yaml.safe_load(path.read_text()) or {} if path else data_config(spec.data)
     module, _, name = str(text.get("class_path", "")).rpartition(".")
     try:
         return getattr(importlib.import_module(module), name)
