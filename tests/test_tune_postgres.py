@@ -22,6 +22,7 @@ import pytest
 from optuna.trial import TrialState
 
 from archbench.cli import main
+from archbench.tune_storage import shown
 
 SMALL = ("--data.num_samples", "300", "--trainer.limit_val_batches", "2")
 STUDY = "house_prices__linear"
@@ -118,3 +119,10 @@ def test_a_bad_heartbeat_option_in_the_storage_url_is_one_line(tmp_path, capsys)
                  "--reports_root", str(tmp_path)])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2 and "grace_period=soon" in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_printed_storage_url_masks_its_password():
+    assert shown("postgresql://tuner:s3cret@db.example/studies?heartbeat_interval=5") == (
+        "postgresql://tuner:***@db.example/studies?heartbeat_interval=5"
+    )
+    assert shown("journal:/shared/tune.journal") == "journal:/shared/tune.journal"

@@ -13,6 +13,7 @@ from pathlib import Path
 from archbench.errors import ArchbenchError
 from archbench.grid import array_tasks, check_study, write_study
 from archbench.spec import RunSpec, StudySpec, TuneSpec, archbench_executable
+from archbench.tune_storage import shown
 
 # Lightning saves an hpc checkpoint and requeues the job when SLURM sends SIGUSR1 before the time limit.
 REQUEUE_SIGNAL = "--signal=SIGUSR1@90"
@@ -84,7 +85,7 @@ def write_tuning(tune: TuneSpec, options: argparse.Namespace) -> int:
     )
     lines += [f"cd {shlex.quote(str(Path.cwd()))}", f"exec {shlex.join([archbench_executable(), *tune.tune_args()])}"]
     write_and_maybe_submit(lines, script, options.submit)
-    print(f"{options.workers} workers share {tune.trials} trials in {tune.storage_url}")
+    print(f"{options.workers} workers share {tune.trials} trials in {shown(tune.storage_url)}")
     return 0
 
 

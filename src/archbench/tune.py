@@ -27,7 +27,7 @@ from archbench.configs import available, config_path
 from archbench.errors import ArchbenchError
 from archbench.runner import train
 from archbench.spec import TuneSpec
-from archbench.tune_storage import JOURNAL_PREFIX, SQLITE_PREFIX, BudgetLock, make_storage
+from archbench.tune_storage import JOURNAL_PREFIX, SQLITE_PREFIX, BudgetLock, make_storage, shown
 
 SPACE_KINDS = ("float", "int", "categorical")
 QUIET_TRIAL = ("--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false")
@@ -188,7 +188,8 @@ def run_tune(tune: TuneSpec) -> int:
     states = [t.state for t in study.get_trials(deepcopy=False) if not t.user_attrs.get(INTERRUPTED)]
     print(
         f"\n{tune.study_name}: {len(states)} trials ({states.count(TrialState.COMPLETE)} complete, "
-        f"{states.count(TrialState.PRUNED)} pruned, {states.count(TrialState.FAIL)} failed) in {tune.storage_url}"
+        f"{states.count(TrialState.PRUNED)} pruned, {states.count(TrialState.FAIL)} failed) "
+        f"in {shown(tune.storage_url)}"
     )
     best = best_overrides(study)
     print(f"  best val/loss {study.best_value:.6g} with {' '.join(best)}")

@@ -62,6 +62,15 @@ def heartbeat_settings(url: str) -> tuple[str, dict[str, int]]:
     return plain.render_as_string(hide_password=False), settings
 
 
+def shown(url: str) -> str:
+    """The storage URL as printed: a database password is masked (``***``)."""
+    if not is_postgres(url):
+        return url
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def require_driver(url: str) -> None:
     """One clear line when the database driver of ``url`` is not installed."""
     from sqlalchemy.engine import make_url
