@@ -19,6 +19,7 @@ SEEDS ?=
 JOBS ?= 1
 BENCH_ARGS ?=
 PYTEST_ARGS ?=
+TEST_WORKERS ?= auto
 STUDY ?=
 TRIALS ?= 20
 TUNE ?=
@@ -58,11 +59,15 @@ report: $(STAMP) ## rebuild reports/$(NAME)/ (default: the study's name) from it
 bench: $(STAMP) ## training speed against hand-written PyTorch: prints ratios (see docs/performance.md)
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
-test: $(STAMP) ## the whole suite, real daemons and slow tests included (what CI runs)
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+# Tests run in parallel, one pytest-xdist worker per CPU; those sharing the SLURM cluster or DDP ports stay on one
+# worker (tests/conftest.py). TEST_WORKERS=0 runs them in this process, one after another.
+PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadgroup
 
-test-fast: $(STAMP) ## the inner loop: everything but the slow tests
-	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
+test: $(STAMP) ## the whole suite, real daemons and slow tests included (what CI runs), in parallel
+	$(BIN)/pytest -q $(PYTEST_PARALLEL) --durations=30 $(PYTEST_ARGS)
+
+test-fast: $(STAMP) ## the inner loop: everything but the slow tests, in parallel
+	$(BIN)/pytest -q $(PYTEST_PARALLEL) -m "not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff check and format check
 	$(BIN)/ruff check src tests benchmarks

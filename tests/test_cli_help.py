@@ -83,6 +83,7 @@ def test_compare_rejects_a_typo_and_a_bad_seed_count_before_running(capsys, tmp_
     assert not reports.exists()
 
 
+@pytest.mark.ddp
 def test_more_cpu_devices_than_cpus_warns_what_it_costs(train_run, capsys):
     import os
 

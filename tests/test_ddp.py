@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ddp]
 
 ARCHBENCH = str(Path(sys.executable).with_name("archbench"))
 TESTS = Path(__file__).parent

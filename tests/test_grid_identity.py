@@ -1,10 +1,13 @@
-"""Grids reuse a cell only when its settings, YAML text, data content and archbench version are unchanged."""
+"""Grids reuse a cell only when its settings, YAML text, data content, archbench version and source are unchanged."""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from archbench.cli import main
@@ -60,3 +63,32 @@ def test_a_run_folder_survives_a_deleted_reports_folder(tmp_path):
     assert (run_dir / "run.json").read_text() == record
     assert Path(results(tmp_path)["linear"]["log_dir"]) != run_dir
     assert json.loads(record)["identity"] == ""  # a run's own record is written before a grid stamps its identity
+
+
+def test_an_edited_model_file_reruns_the_cell_and_an_edited_readme_does_not(tmp_path):
+    # A copy of the repository's layout (the package and its configs), run from that copy in fresh processes.
+    tree = tmp_path / "tree"
+    shutil.copytree(REPO / "src" / "archbench", tree / "src" / "archbench", symlinks=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(REPO / "configs", tree / "configs")
+    readme = tree / "src" / "archbench" / "README.md"
+    readme.write_text("# notes\n")
+    env = {**os.environ, "PYTHONPATH": str(tree / "src"), "OMP_NUM_THREADS": "1"}
+    env.pop("ARCHBENCH_CONFIGS", None)
+
+    def compare() -> dict[str, str]:
+        code = "import sys; from archbench.cli import main; sys.exit(main(sys.argv[1:]))"
+        args = grid(tmp_path, "--archs", "linear", "--data", "wine", "--max_epochs", "1")
+        done = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return results(tmp_path)["linear"]
+
+    first = compare()
+    readme.write_text("# notes\n\nA changed sentence.\n")
+    assert compare()["reused"] == "yes", "an edited README reran the cell"
+    model = tree / "src" / "archbench" / "models" / "linear.py"
+    model.write_text(model.read_text() + "\nEDITED = True  # a change to the model's source\n")
+    rerun = compare()
+    assert rerun["reused"] == "", "an edited model file reused the old result"
+    assert rerun["log_dir"] != first["log_dir"]
+    assert rerun["log_dir"].startswith(str(tmp_path / "logs"))

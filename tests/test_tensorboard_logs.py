@@ -55,10 +55,10 @@ def test_hparams_are_written_with_the_final_test_metrics(train_run):
     assert logged == pytest.approx(record["metrics"]["test/mse"], rel=1e-6)
 
 
-def test_no_run_fixes_the_hparams_columns_for_the_others(train_run):
+def test_no_run_fixes_the_hparams_columns_for_the_others(shared_run):
     """TensorBoard takes the HPARAMS columns from the first experiment summary it finds; with none, from all runs."""
-    regression = train_run("lstm", "sine")
-    classification = train_run("mlp", "wine")
+    regression = shared_run("lstm", "sine")
+    classification = shared_run("mlp", "wine")
     for record in (regression, classification):
         tags = load(record["log_dir"]).PluginTagToContent("hparams")
         assert "_hparams_/session_start_info" in tags and "_hparams_/experiment" not in tags
@@ -111,14 +111,15 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
-def test_tensorboard_hparams_tab_shows_every_runs_columns_with_mixed_tasks(train_run, tmp_path):
+def test_tensorboard_hparams_tab_shows_every_runs_columns_with_mixed_tasks(shared_run):
     """Asked as the HPARAMS tab asks: a real TensorBoard server over a log root of a regression and a classification
-    run of two architectures lists both architectures' hyperparameters and both tasks' metrics."""
-    train_run("lstm", "sine")
-    train_run("mlp", "wine")
+    run of two architectures (and any other shared run) lists both architectures' hyperparameters and both tasks'
+    metrics."""
+    shared_run("lstm", "sine")
+    shared_run("mlp", "wine")
     port = free_port()
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("tensorboard")), "--logdir", str(tmp_path / "logs"), "--port", str(port),
+        [str(Path(sys.executable).with_name("tensorboard")), "--logdir", str(shared_run.log_root), "--port", str(port),
          "--load_fast=false"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

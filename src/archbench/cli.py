@@ -104,7 +104,11 @@ def alpha(text: str) -> float:
 def add_tune_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trials", type=int, default=20, help="the study's budget: trials in total, all workers")
     parser.add_argument("--name", default="tune", help="the study's folder under --reports_root (storage, report)")
-    parser.add_argument("--storage", help="default sqlite:///<reports_root>/<name>/tune.db; journal:<file> on clusters")
+    parser.add_argument(
+        "--storage",
+        help="default sqlite:///<reports_root>/<name>/tune.db; journal:<file> on a shared filesystem; "
+        "postgresql://... for many workers (pip install 'archbench[postgres]')",
+    )
     parser.add_argument("--pruner", default="median", help="median, hyperband or none")
     parser.add_argument("--sampler_seed", type=int, default=0, help="TPE sampler seed")
     parser.add_argument("--reports_root", default="reports")
@@ -172,7 +176,7 @@ def top_parser() -> OneLineParser:
     add_study_options(array)
     add_configs_option(array)
     add_sbatch_options(array)
-    workers = jobs.add_parser("tune", help="an sbatch array of tuning workers sharing one study (journal storage)")
+    workers = jobs.add_parser("tune", help="an sbatch array of tuning workers sharing one study (journal, PostgreSQL)")
     add_run_options(workers)
     add_tune_options(workers)
     workers.add_argument("--workers", type=int, default=2, help="array tasks, each a worker of the same study")

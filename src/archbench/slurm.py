@@ -13,6 +13,7 @@ from pathlib import Path
 from archbench.errors import ArchbenchError
 from archbench.grid import array_tasks, check_study, write_study
 from archbench.spec import RunSpec, StudySpec, TuneSpec, archbench_executable
+from archbench.tune_storage import shown
 
 # Lightning saves an hpc checkpoint and requeues the job when SLURM sends SIGUSR1 before the time limit.
 REQUEUE_SIGNAL = "--signal=SIGUSR1@90"
@@ -66,9 +67,16 @@ def write_array(study: StudySpec, options: argparse.Namespace) -> int:
 
 
 def write_tuning(tune: TuneSpec, options: argparse.Namespace) -> int:
-    """An array of ``--workers`` tasks, each a worker of one study in a journal file (safe on shared filesystems)."""
+    """An array of ``--workers`` tasks, each a worker of one study: in a journal file (the default, safe on a shared
+    filesystem) or in the PostgreSQL database of ``--storage postgresql://...`` (many workers; a dead worker's trial is
+    retried). SQLite is refused: Optuna advises against it for parallel workers."""
     if options.workers < 1:
         raise ArchbenchError(f"--workers must be >= 1, got {options.workers}")
+    if options.workers > 1 and tune.storage is not None and tune.storage.startswith("sqlite:"):
+        raise ArchbenchError(
+            f"--storage {tune.storage}: SQLite is not for parallel workers; allowed: journal:<file on a shared "
+            "filesystem> or postgresql://..."
+        )
     if tune.storage is None:
         tune = replace(tune, storage=f"journal:{(tune.folder / 'tune.journal').resolve()}")
     script = Path(options.script or tune.folder / "slurm" / "tune.sbatch").resolve()
@@ -77,7 +85,7 @@ def write_tuning(tune: TuneSpec, options: argparse.Namespace) -> int:
     )
     lines += [f"cd {shlex.quote(str(Path.cwd()))}", f"exec {shlex.join([archbench_executable(), *tune.tune_args()])}"]
     write_and_maybe_submit(lines, script, options.submit)
-    print(f"{options.workers} workers share {tune.trials} trials in {tune.storage_url}")
+    print(f"{options.workers} workers share {tune.trials} trials in {shown(tune.storage_url)}")
     return 0
 
 

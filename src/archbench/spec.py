@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from archbench.catalog import data_config, data_path, expand_datasets
+from archbench.code_fingerprint import code_fingerprint
 from archbench.configs import config_path
 from archbench.errors import ArchbenchError
 
@@ -229,13 +230,15 @@ class RunSpec:
         return f"cd {shlex.quote(os.getcwd())} && {shlex.join([archbench_executable(), *self.train_args()])}"
 
     def identity(self, data_fingerprint: str) -> str:
-        """What the run computes: its settings, the text of its YAMLs, its data's content and archbench's version."""
+        """What the run computes: its settings, the text of its YAMLs, its data's content and archbench's version and
+        source code (``code_fingerprint``: an edit to a model reruns the cell, an edit to a README does not)."""
         what = {k: v for k, v in asdict(self).items() if k not in ("log_root", "run_prefix", "run_version")}
         if self.kind == "baseline":  # fitted by scikit-learn: the trainer's settings do not reach it
             what = {"arch": self.arch, "data": self.data, "seed": self.seed, "data_options": self.group_tokens("data")}
         what["yaml"] = [p.read_text() for p in self.config_files()]
         what["data_fingerprint"] = data_fingerprint
         what["archbench"] = archbench_version()
+        what["code"] = code_fingerprint()
         return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
 
 

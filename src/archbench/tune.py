@@ -3,22 +3,23 @@
 A seeded TPE sampler proposes values from ``configs/search/`` (the default space plus the architecture's own);
 optuna_integration's Lightning pruning callback reports ``val/loss`` each epoch to a median (or Hyperband) pruner.
 Trials are scored on the validation split only (``runner.train(evaluate=False)`` never builds the test loader).
-The study lives in storage beside the report (SQLite, or a journal file for workers on a cluster), so a rerun
-continues it and several processes can share it; a file lock around "count, then ask" keeps the number of
-trials at the budget however many workers run.
+The study lives in storage beside the report (SQLite), in a journal file for workers on a cluster, or in PostgreSQL
+for many workers (``tune_storage``), so a rerun continues it and several processes can share it; a lock around
+"count, then ask" keeps the number of trials at the budget however many workers run.
 """
 
 from __future__ import annotations
 
-import fcntl
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
+import warnings
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import optuna
 import yaml
+from optuna.exceptions import ExperimentalWarning
 from optuna.trial import TrialState
 from optuna_integration import PyTorchLightningPruningCallback
 
@@ -26,10 +27,18 @@ from archbench.configs import available, config_path
 from archbench.errors import ArchbenchError
 from archbench.runner import train
 from archbench.spec import TuneSpec
+from archbench.tune_storage import JOURNAL_PREFIX, SQLITE_PREFIX, BudgetLock, make_storage, shown
 
 SPACE_KINDS = ("float", "int", "categorical")
 QUIET_TRIAL = ("--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false")
 INTERRUPTED = "interrupted"  # user attr of a trial stopped by Ctrl-C/SIGTERM: it does not count against the budget
+OWN_FAILURE = "error"  # user attr of a trial whose run failed or diverged: it counts
+SPENT = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+
+
+class TrialInterrupted(Exception):
+    """Carries Ctrl-C/SIGTERM out of ``Study.optimize``, which then fails the trial (a SystemExit would leave it
+    running)."""
 
 
 def search_space(arch: str) -> dict[str, dict[str, Any]]:
@@ -58,42 +67,38 @@ def sample(trial: optuna.Trial, space: dict[str, dict[str, Any]]) -> list[str]:
     return tokens
 
 
-def make_storage(url: str) -> optuna.storages.BaseStorage | str:
-    """SQLite (or any database URL) as given; ``journal:<path>`` for a journal file shared on a cluster filesystem."""
-    if url.startswith("journal:"):
-        path = Path(url.removeprefix("journal:"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return url
-
-
 def lock_path(tune: TuneSpec) -> Path:
     url = tune.storage_url
-    for prefix in ("journal:", "sqlite:///"):
+    for prefix in (JOURNAL_PREFIX, SQLITE_PREFIX):
         if url.startswith(prefix):
             return Path(url.removeprefix(prefix) + ".lock")
     return tune.folder / f"{tune.study_name}.lock"
 
 
-@contextmanager
-def exclusive(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def counted(study: optuna.Study) -> int:
-    """Trials that use up the budget: every trial but those stopped by an interruption."""
-    return sum(1 for t in study.get_trials(deepcopy=False) if not t.user_attrs.get(INTERRUPTED))
+    """Trials that use up the budget: complete, pruned, failed by their own run (diverged, crashed) and running ones.
+    A trial stopped by an interruption does not count, nor one failed by the heartbeat (its worker died: it is
+    retried), nor a retry still waiting for a worker."""
+    return sum(1 for t in study.get_trials(deepcopy=False) if t.state in SPENT or t.user_attrs.get(OWN_FAILURE))
 
 
-def open_study(tune: TuneSpec) -> optuna.Study:
+def fail_stale_trials(study: optuna.Study) -> None:
+    """Fail (and so retry) the running trials whose worker stopped beating; nothing without a heartbeat."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+
+
+def next_step(study: optuna.Study, budget: int, heartbeat: int | None) -> str:
+    """``ask`` for a trial, ``wait`` for running ones (a dead worker's trial fails by heartbeat and is retried), or
+    ``stop``. Only storage with a heartbeat waits: elsewhere a dead worker's trial would stay running for ever."""
+    if counted(study) < budget:
+        return "ask"
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    return "wait" if running and heartbeat else "stop"
+
+
+def open_study(tune: TuneSpec, storage: optuna.storages.BaseStorage | str) -> optuna.Study:
     pruner = {
         "median": optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1),
         "hyperband": optuna.pruners.HyperbandPruner(),
@@ -101,7 +106,7 @@ def open_study(tune: TuneSpec) -> optuna.Study:
     }[tune.pruner]
     return optuna.create_study(
         study_name=tune.study_name,
-        storage=make_storage(tune.storage_url),
+        storage=storage,
         sampler=optuna.samplers.TPESampler(seed=tune.sampler_seed),
         pruner=pruner,
         direction="minimize",
@@ -125,30 +130,43 @@ def run_trial(tune: TuneSpec, trial: optuna.Trial, space: dict[str, dict[str, An
     return float(record.metrics["val/loss_best"])
 
 
+def objective(tune: TuneSpec, space: dict[str, dict[str, Any]], lock: BudgetLock, trial: optuna.Trial) -> float:
+    lock.release()  # the trial is in the study now: other workers may count it and ask for theirs
+    try:
+        return run_trial(tune, trial, space)
+    except ArchbenchError as error:
+        trial.set_user_attr(OWN_FAILURE, str(error))
+        raise
+    except (KeyboardInterrupt, SystemExit) as stop:  # Lightning turns Ctrl-C during a fit into SystemExit
+        trial.set_user_attr(INTERRUPTED, True)
+        raise TrialInterrupted from stop
+
+
 def run_tuning(tune: TuneSpec) -> optuna.Study:
     """Run trials until the study holds ``trials`` of them; a pruned, failed or diverged trial counts and the
-    study goes on. Ctrl-C/SIGTERM marks the running trial interrupted (not counted) and propagates."""
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = open_study(tune)
+    study goes on. Ctrl-C/SIGTERM marks the running trial interrupted (not counted) and propagates.
+
+    Each trial goes through ``Study.optimize``, which records the heartbeat of a PostgreSQL study and first fails
+    (and so retries) trials whose worker died."""
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # a failed trial's error is kept in its user attrs
+    storage = make_storage(tune.storage_url)
+    heartbeat = storage.get_heartbeat_interval() if isinstance(storage, optuna.storages.RDBStorage) else None
+    study = open_study(tune, storage)
     space = search_space(tune.run.arch)
+    lock = BudgetLock(tune.storage_url, lock_path(tune), study.study_name)
     while True:
-        with exclusive(lock_path(tune)):
-            if counted(study) >= tune.trials:
-                return study
-            trial = study.ask()
-        try:
-            value = run_trial(tune, trial, space)
-        except optuna.TrialPruned:
-            study.tell(trial, state=TrialState.PRUNED)
-        except ArchbenchError as error:
-            trial.set_user_attr("error", str(error))
-            study.tell(trial, state=TrialState.FAIL)
-        except BaseException:
-            trial.set_user_attr(INTERRUPTED, True)
-            study.tell(trial, state=TrialState.FAIL)
-            raise
-        else:
-            study.tell(trial, value)
+        with lock:
+            fail_stale_trials(study)
+            step = next_step(study, tune.trials, heartbeat)
+            if step == "ask":
+                try:
+                    study.optimize(partial(objective, tune, space, lock), n_trials=1, catch=(ArchbenchError,))
+                except TrialInterrupted as interrupted:
+                    raise interrupted.__cause__ from None
+        if step == "stop":
+            return study
+        if step == "wait":
+            time.sleep(heartbeat)
 
 
 def completed_scores(study: optuna.Study) -> list[float]:
@@ -170,7 +188,8 @@ def run_tune(tune: TuneSpec) -> int:
     states = [t.state for t in study.get_trials(deepcopy=False) if not t.user_attrs.get(INTERRUPTED)]
     print(
         f"\n{tune.study_name}: {len(states)} trials ({states.count(TrialState.COMPLETE)} complete, "
-        f"{states.count(TrialState.PRUNED)} pruned, {states.count(TrialState.FAIL)} failed) in {tune.storage_url}"
+        f"{states.count(TrialState.PRUNED)} pruned, {states.count(TrialState.FAIL)} failed) "
+        f"in {shown(tune.storage_url)}"
     )
     best = best_overrides(study)
     print(f"  best val/loss {study.best_value:.6g} with {' '.join(best)}")
