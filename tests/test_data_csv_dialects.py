@@ -82,7 +82,8 @@ def test_a_row_longer_than_the_header_is_one_line_not_a_multiindex(tmp_path):
 def test_over_max_classes_text_values_ask_for_the_task(tmp_path):
     frame = pd.DataFrame({"x": np.arange(300.0), "name": [f"item {i}" for i in range(300)]})
     frame.to_csv(tmp_path / "t.csv", index=False)
-    with pytest.raises(ArchbenchError, match=r"300 distinct values, too many to guess classes \(max_classes 100\); allowed: --data.task classif"):
+    expected = r"300 distinct values, too many to guess classes \(max_classes 100\); allowed: --data.task classif"
+    with pytest.raises(ArchbenchError, match=expected):
         CSVDataModule(path=str(tmp_path / "t.csv"), target="name").task  # noqa: B018
     assert CSVDataModule(path=str(tmp_path / "t.csv"), target="name", max_classes=300).task == "classification"
 
