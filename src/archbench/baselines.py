@@ -68,7 +68,7 @@ def run_baseline(name: str, data: ArchDataModule, dataset: str, seed: int) -> Ru
         preds, params, train_time, predict_time = fit_and_predict(name, data, seed)
     latency_us = predict_time / len(data.prepared.x["test"]) * 1e6
     columns = data.target_names
-    metrics = task_metrics(data.task, data.output_size, data.target_std[: len(columns)])
+    metrics = task_metrics(data.task, data.output_size, data.target_std[: len(columns)], data.mase_scale)
     if data.task == "regression":
         target = data.targets("test").double().reshape(-1, len(columns))
         metrics.update(preds.double().reshape(-1, len(columns)), target)
@@ -112,7 +112,7 @@ def fit_and_predict(name: str, data: ArchDataModule, seed: int) -> tuple[torch.T
     started = time.perf_counter()
     if regression:
         predicted = torch.as_tensor(model.predict(x["test"]), dtype=torch.float32).reshape(len(x["test"]), -1)
-        preds = predicted * torch.tensor(data.target_std) + torch.tensor(data.target_mean)
+        preds = data.original_units("test", predicted)
     else:
         proba = np.zeros((len(x["test"]), data.output_size), dtype=np.float32)
         proba[:, model.classes_] = model.predict_proba(x["test"])

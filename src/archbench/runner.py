@@ -44,7 +44,7 @@ from archbench.spec import LINKED_FROM_DATA, RunSpec
 os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
 
 PROGRESS_REFRESH_STEPS = 20
-NOT_HPARAMS = ("target_mean", "target_std", "target_names")  # data statistics, not choices
+NOT_HPARAMS = ("target_mean", "target_std", "target_names", "mase_scale")  # data statistics, not choices
 FOLDER_MARKERS = {LOCK_NAME, FINGERPRINT_NAME}  # what a claimed folder holds before its run writes anything
 
 

@@ -15,7 +15,16 @@ import pandas as pd
 
 from archbench.data.base import TASKS, Splits, require_positive
 from archbench.data.csv_dialect import require_dialect
-from archbench.data.csv_file import MISSING, MISSING_HINT, CSVFile, exact_numbers, first_line, note, require_choice
+from archbench.data.csv_file import (
+    MISSING,
+    MISSING_HINT,
+    CSVFile,
+    calendar_step,
+    exact_numbers,
+    first_line,
+    note,
+    require_choice,
+)
 from archbench.data.labels import encode_labels
 from archbench.data.sequence import SeriesDataModule
 from archbench.data.splits import chronological_split, random_split, stratified_split
@@ -234,10 +243,18 @@ class CSVSeriesDataModule(SeriesDataModule):
                 )
 
     def note_uneven_steps(self, times: pd.Series) -> None:
+        """One note when time steps are uneven: in calendar terms for dates (a monthly series is even), else in
+        the time column's units."""
         steps = times.diff().dropna()
-        if len(steps) and steps.nunique() > 1:
+        calendar = calendar_step(times) if pd.api.types.is_datetime64_any_dtype(times) else None
+        if calendar is not None:
+            usual, odd = calendar
+        elif len(steps) and steps.nunique() > 1:
             usual = steps.mode().iloc[0]
             odd = int((steps != usual).sum())
+        else:
+            return
+        if odd:
             note(
                 f"{odd} of {len(steps)} time steps of {self.path} differ from the usual step {usual}; "
                 "windows treat every row as one step"

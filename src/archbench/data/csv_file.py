@@ -6,11 +6,13 @@ from __future__ import annotations
 import functools
 import sys
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
+from pandas.tseries.frequencies import to_offset
 
 from archbench.data.csv_dialect import DELIMITERS, Dialect, chosen_delimiter, detect_decimal, sniff_delimiter
 from archbench.errors import ArchbenchError
@@ -39,6 +41,24 @@ def exact_numbers(text: pd.Series) -> pd.Series:
 def first_line(rows: pd.Series) -> int:
     """The first line of the file among the rows marked True (rows may be sorted by time)."""
     return int(rows.index[rows].min())
+
+
+def calendar_step(times: pd.Series) -> tuple[str, int] | None:
+    """Dates' calendar frequency (monthly, quarterly, business days: pandas' name for it) and how many steps do not
+    follow it; None when no frequency fits even short runs of rows. Months of 28 to 31 days are one step each."""
+    index = pd.DatetimeIndex(times)
+    if len(index) < 3:
+        return None
+    frequency = pd.infer_freq(index)
+    if frequency:
+        return frequency, 0
+    every = max(1, (len(index) - 2) // 200)  # the most common frequency of runs of three rows, from up to 200 runs
+    found = Counter(pd.infer_freq(index[i : i + 3]) for i in range(0, len(index) - 2, every))
+    found.pop(None, None)
+    if not found:
+        return None
+    frequency = found.most_common(1)[0][0]
+    return frequency, int((index[:-1] + to_offset(frequency) != index[1:]).sum())
 
 
 def require_choice(name: str, value: str | None, allowed: tuple[str, ...]) -> None:
