@@ -384,6 +384,17 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
     return slurm.write_ddp(run_spec(options, extra), options)
 
 
+def show_class_options(parser: OneLineParser, argv: list[str]) -> None:
+    """``train --data csv --help`` lists the ``--data.*`` options of that class under the command's own."""
+    from archbench.help_options import class_options_epilog
+
+    epilog = class_options_epilog(argv)
+    if epilog:
+        command = parser._subparsers._group_actions[0].choices[argv[0]]  # noqa: SLF001 - the subcommand's parser
+        command.epilog = epilog
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
@@ -393,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
         if not argv:
             parser.print_help()
             return 0
+        if {"-h", "--help"} & set(argv) and argv[0] in ("train", "tune"):
+            show_class_options(parser, argv)
         options, extra = parser.parse_known_args(argv)
         return dispatch(options, extra, parser, argv)
     except ArchbenchError as error:
