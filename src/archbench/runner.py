@@ -27,6 +27,7 @@ from archbench.callbacks import RunStatsCallback, count_parameters, peak_memory_
 from archbench.data.base import ArchDataModule
 from archbench.errors import ArchbenchError, DivergedError
 from archbench.models.base import ArchModule
+from archbench.quiet import silence_dependency_noise, writes_to_terminal
 from archbench.record import RECORD_NAME, RunRecord, write_atomic
 from archbench.resume import (
     FINGERPRINT_NAME,
@@ -166,7 +167,10 @@ class ArchbenchCLI(LightningCLI):
             warnings.warn("this GPU has no bf16: using fp16 mixed precision instead", stacklevel=1)
             config.trainer.precision = "16-mixed"
         configured = [str(getattr(c, "class_path", c)) for c in config.trainer.callbacks or []]
-        if config.trainer.enable_progress_bar is not False and not any("ProgressBar" in c for c in configured):
+        bar_configured = any("ProgressBar" in c for c in configured)
+        if config.trainer.enable_progress_bar is None and not bar_configured and not writes_to_terminal():
+            config.trainer.enable_progress_bar = False  # a log file holds what a user reads, not a bar's redraws
+        if config.trainer.enable_progress_bar is not False and not bar_configured:
             # Refreshing every step costs about 100 µs a step for small models (docs/performance.md).
             self.trainer_defaults["callbacks"].append(TQDMProgressBar(refresh_rate=PROGRESS_REFRESH_STEPS))
         patience = config.early_stopping_patience
@@ -234,6 +238,7 @@ def train(
     holds the best validation loss (``val/loss_best``), which is all a tuning trial may look at.
     """
     check_overrides(spec)
+    silence_dependency_noise()
     reset_peak_memory()  # the run's own peak, data loading included, not the process's lifetime peak
     cli = build_cli(spec.lightning_args(), callbacks)
     trainer, model = cli.trainer, cli.model
