@@ -1,4 +1,4 @@
-"""The README tells the truth about what is here: its tables are generated from configs/, its command list is complete."""
+"""The README tells the truth: its tables are generated from configs/, its command list is complete."""
 
 from __future__ import annotations
 
