@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from archbench.data import CSVDataModule, CSVSeriesDataModule
 from archbench.data.csv_file import note
@@ -46,6 +47,8 @@ def test_a_semicolon_file_with_decimal_commas_trains_with_no_option(tmp_path, tr
     path, _ = european(tmp_path / "de.csv")
     record = train_run("mlp", "csv", "--data.path", str(path), "--data.target", "price")
     assert record["status"] == "ok" and np.isfinite(record["metrics"]["test/mse"])
+    hparams = yaml.safe_load((Path(record["log_dir"]) / "hparams.yaml").read_text())
+    assert hparams["target_names"] == ["price"]  # the target by its column name
 
 
 def test_prices_written_with_thousands_commas_are_a_regression_target(tmp_path, capsys):

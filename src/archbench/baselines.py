@@ -48,14 +48,16 @@ def applies(name: str, data: ArchDataModule) -> bool:
 
 
 def parameter_count(model: BaseEstimator) -> int:
-    """Learned numbers: coefficients and intercepts, or tree nodes for gradient boosting."""
+    """Learned numbers, from public attributes only: coefficients and intercepts; for gradient boosting, whose trees
+    are not public, the most nodes its trees can have (``2 · max_leaf_nodes − 1`` per tree)."""
     if hasattr(model, "estimators_"):
         return sum(parameter_count(m) for m in model.estimators_)
     if hasattr(model, "coefs_"):
         return sum(w.size for w in model.coefs_) + sum(b.size for b in model.intercepts_)
     if hasattr(model, "coef_"):
         return int(np.size(model.coef_) + np.size(model.intercept_))
-    return sum(len(tree.nodes) for iteration in getattr(model, "_predictors", []) for tree in iteration)
+    trees = model.n_iter_ * model.n_trees_per_iteration_
+    return int(trees * (2 * model.max_leaf_nodes - 1))
 
 
 def run_baseline(name: str, data: ArchDataModule, dataset: str, seed: int) -> RunRecord:

@@ -46,7 +46,6 @@ TUNE_KEYS = {"trials", "pruner", "sampler_seed"}
 MAX_SEED = 2**32 - 1  # numpy's and Lightning's seed range
 # Options of the runner's own parser, beside the model, data and trainer groups (runner.ArchbenchCLI).
 RUNNER_OPTIONS = ("--early_stopping_patience", "--optimizer", "--lr_scheduler", "--print_config", "--resume")
-GROUP_PREFIXES = ("--model.", "--data.", "--trainer.")
 
 
 def require_seed(seed: int) -> int:

@@ -157,6 +157,11 @@ class CSVDataModule(TabularDataModule):
         note(f"task {task} inferred from target {self.target!r} ({why}); override with --data.task {other}")
         return task
 
+    @property
+    def target_names(self) -> list[str]:
+        """The target column's own name (metrics and hparams name it), for regression."""
+        return [self.target] if self.task == "regression" else []
+
     def load_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return self.table.x, self.table.y
 
