@@ -62,7 +62,7 @@ def test_string_labels_become_two_named_classes_and_the_inferred_task_is_said_on
     y = np.concatenate([splits.y_train, splits.y_val, splits.y_test])
     np.testing.assert_array_equal(y, (x[:, 0] > 0).astype(int))  # dog (x1 > 0) is class 1 on every row
     notes = stderr_notes(capsys)
-    assert len(notes) == 1 and "task classification" in notes[0] and "--data.task regression" in notes[0]
+    assert len(notes) == 1 and "task classification" in notes[0] and "--data.task" not in notes[0]  # no way back
 
 
 def test_labels_one_two_three_make_three_classes_not_four(tmp_path):

@@ -149,3 +149,13 @@ def test_the_hint_for_a_time_axis_left_in_a_series_followed_loads_it(tmp_path, c
     warning = next(line for line in capsys.readouterr().err.splitlines() if "time axis" in line)
     data = CSVSeriesDataModule(path=str(tmp_path / "s.csv"), window=8, **hinted_options(warning))
     assert data.series_columns() == ["sales"]
+
+
+@pytest.mark.parametrize("target", [np.arange(80) % 2, np.linspace(0, 1, 80)])
+def test_the_override_offered_with_an_inferred_task_followed_loads(tmp_path, capsys, target):
+    path = tmp_path / "t.csv"
+    rows(target=target).to_csv(path, index=False)
+    inferred = CSVDataModule(path=str(path)).task
+    said = next(line for line in capsys.readouterr().err.splitlines() if "inferred" in line)
+    followed = CSVDataModule(path=str(path), **hinted_options(said))
+    assert followed.task != inferred and len(followed.prepared.x["train"]) > 0

@@ -154,7 +154,9 @@ class CSVDataModule(TabularDataModule):
             kind = "whole numbers" if whole else "numbers"
             why = f"{kind} with {distinct} distinct values in {len(values)} rows"
         other = "regression" if task == "classification" else "classification"
-        note(f"task {task} inferred from target {self.target!r} ({why}); override with --data.task {other}")
+        # Text labels cannot be regressed on: the override is offered only where it would run.
+        override = "" if values.isna().any() else f"; override with --data.task {other}"
+        note(f"task {task} inferred from target {self.target!r} ({why}){override}")
         return task
 
     @property

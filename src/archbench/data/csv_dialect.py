@@ -77,9 +77,9 @@ def sniff_delimiter(path: Path) -> str:
         return max(DELIMITERS, key=header.count) if any(d in header for d in DELIMITERS) else ","
 
 
-def detect_decimal(cells: pd.DataFrame, delimiter: str) -> str:
-    """Comma when more cells can only be read with a decimal comma (3,14 or 1.234,5) than with a point; with a
-    comma delimiter a decimal comma needs quotes, so a point unless the cells say otherwise."""
+def detect_decimal(cells: pd.DataFrame) -> str:
+    """Comma when more cells can only be read with a decimal comma (3,14 or 1.234,5) than with a point (2.50 or
+    1,234.5); a point when the cells do not say (1,250 alone)."""
     text = pd.Series(cells.to_numpy().ravel(), dtype=str)
     votes = {mark: int(text.str.match(pattern).sum()) for mark, pattern in UNAMBIGUOUS.items()}
     return "," if votes[","] > votes["."] else "."

@@ -78,7 +78,7 @@ class CSVFile:
         cells = self.read_cells(delimiter)
         if decimal is None:
             detected.add("decimal")
-            decimal = detect_decimal(cells, delimiter)
+            decimal = detect_decimal(cells)
         self.dialect = Dialect(delimiter, decimal)
         # Numbers are rewritten before any column is read: "1.234,5" is a number, not a category.
         self.cells = cells.apply(self.dialect.number_text)
