@@ -28,7 +28,7 @@ TRAIN_FLAGS = --arch $(ARCH) --seed $(SEED) --trainer $(TRAINER) $(if $(DATA),--
 	$(if $(MAX_EPOCHS),--max_epochs $(MAX_EPOCHS)) $(if $(ACCELERATOR),--accelerator $(ACCELERATOR)) \
 	$(if $(DEVICES),--devices $(DEVICES))
 
-.PHONY: help install train tune compare report bench test test-fast lint format tensorboard clean clean-logs
+.PHONY: help install train tune compare report bench test test-fast lint format readme tensorboard clean clean-logs
 
 help: ## show this menu
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ lint: $(STAMP) ## ruff check and format check
 format: $(STAMP) ## ruff fix and format
 	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/ruff format src tests benchmarks
+
+readme: $(STAMP) ## regenerate README's architecture and dataset tables from configs/
+	$(BIN)/python -m archbench.readme_tables README.md
 
 tensorboard: $(STAMP) ## open the run logs in TensorBoard (http://localhost:6006)
 	$(BIN)/tensorboard --logdir lightning_logs

@@ -150,3 +150,33 @@ def test_compare_rejects_bad_grids_before_running_anything(capsys, tmp_path, arg
     assert code == 2
     assert expected in capsys.readouterr().err
     assert not reports.exists() and not (tmp_path / "logs").exists()
+
+
+NO_TORCH_PROBE = (
+    "import sys\nfrom archbench.cli import main\ncode = main(sys.argv[1:])\n"
+    "print('TORCH' if 'torch' in sys.modules else 'NO_TORCH', code)"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["fit", "--config", "missing/config.yaml"], "--config missing/config.yaml: FileNotFoundError"),
+        (["report", "no_such_grid"], "grid 'no_such_grid' not found; allowed: a folder or a name under reports/"),
+        (["compare", "--seeds", "0"], "--seeds must be >= 1, got 0"),
+        (["compare", "--jobs", "0"], "--jobs must be >= 1 or auto, got 0"),
+        (["compare", "--task", "0", "--cells_per_task", "0"], "--cells_per_task must be >= 1, got 0"),
+        (["slurm", "compare", "--cells_per_task", "0"], "--cells_per_task must be >= 1, got 0"),
+        (["compare", "--margin", "0"], "--margin must be > 0, got 0"),
+        (["report", "x", "--margin", "-1"], "--margin must be > 0, got -1"),
+        (["tune", "--trials", "0"], "--trials must be >= 1, got 0"),
+    ],
+)
+def test_bad_command_values_are_one_line_exit_2_without_importing_torch(tmp_path, args, expected):
+    done = subprocess.run(
+        [sys.executable, "-c", NO_TORCH_PROBE, *args], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert done.stdout.split() == ["NO_TORCH", "2"], done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("archbench: error: ") and expected in lines[0], lines
+    assert not any(tmp_path.iterdir())

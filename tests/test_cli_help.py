@@ -16,7 +16,8 @@ ARCHBENCH = str(Path(sys.executable).with_name("archbench"))
 
 @pytest.mark.parametrize(
     "args", [[], ["--help"], ["-h"], ["train", "--help"], ["fit", "--help"], ["compare", "--help"],
-             ["report", "--help"], ["slurm", "--help"], ["slurm", "compare", "--help"], ["slurm", "fit", "--help"]],
+             ["report", "--help"], ["tune", "--help"], ["slurm", "--help"], ["slurm", "compare", "--help"],
+             ["slurm", "fit", "--help"], ["slurm", "tune", "--help"]],
 )  # fmt: skip
 def test_help_at_every_level_prints_usage_and_exits_0(args, tmp_path):
     done = subprocess.run([ARCHBENCH, *args], capture_output=True, text=True, cwd=tmp_path, timeout=60)
@@ -27,7 +28,7 @@ def test_help_at_every_level_prints_usage_and_exits_0(args, tmp_path):
 
 def test_bare_archbench_lists_the_commands(tmp_path):
     done = subprocess.run([ARCHBENCH], capture_output=True, text=True, cwd=tmp_path, timeout=60)
-    for command in ("train", "fit", "compare", "report", "slurm"):
+    for command in ("train", "fit", "compare", "tune", "report", "slurm"):
         assert command in done.stdout
 
 
@@ -95,3 +96,14 @@ def test_more_cpu_devices_than_cpus_warns_what_it_costs(train_run, capsys):
     err = capsys.readouterr().err
     assert f"--devices {cpus + 1} starts {cpus + 1} training processes on {cpus} CPUs" in err
     assert record["status"] == "ok"
+
+
+def test_train_help_with_a_dataset_lists_that_datasets_options(tmp_path):
+    done = subprocess.run(
+        [ARCHBENCH, "train", "--data", "csv", "--arch", "mlp", "--help"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    for option in ("--data.path", "--data.delimiter", "--data.decimal", "--data.max_classes", "--model.hidden_sizes"):
+        assert f"\n  {option}  (" in done.stdout, option
+    assert "--model.input_size" not in done.stdout  # linked from the data, never given by hand

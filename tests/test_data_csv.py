@@ -35,8 +35,10 @@ def table(rows: int = 90, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"x1": x[:, 0], "x2": x[:, 1]})
 
 
-def stderr_notes(capsys) -> list[str]:
-    return [line for line in capsys.readouterr().err.splitlines() if line.startswith("archbench: ")]
+def stderr_notes(capsys, dialect: bool = False) -> list[str]:
+    """The notes printed, without the line saying how each file was read unless ``dialect``."""
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("archbench: ")]
+    return [line for line in lines if dialect == line.startswith("archbench: read ")]
 
 
 def error_of(data, attribute: str = "prepared") -> str:
@@ -60,7 +62,7 @@ def test_string_labels_become_two_named_classes_and_the_inferred_task_is_said_on
     y = np.concatenate([splits.y_train, splits.y_val, splits.y_test])
     np.testing.assert_array_equal(y, (x[:, 0] > 0).astype(int))  # dog (x1 > 0) is class 1 on every row
     notes = stderr_notes(capsys)
-    assert len(notes) == 1 and "task classification" in notes[0] and "--data.task regression" in notes[0]
+    assert len(notes) == 1 and "task classification" in notes[0] and "--data.task" not in notes[0]  # no way back
 
 
 def test_labels_one_two_three_make_three_classes_not_four(tmp_path):
@@ -199,16 +201,25 @@ def test_an_unknown_choice_lists_the_allowed_ones(tmp_path, option, value):
 # --- reading errors -------------------------------------------------------------------------------------------------
 
 
-def test_a_semicolon_file_asks_for_its_delimiter_and_then_reads(tmp_path):
+def test_semicolon_and_tab_files_are_read_without_options_and_the_dialect_is_said(tmp_path, capsys):
+    frame = table()
+    frame["target"] = frame.x1 + frame.x2
+    for name, sep in (("semi.csv", ";"), ("tab.csv", "\t"), ("pipe.csv", "|")):
+        data = CSVDataModule(path=str(write(tmp_path / name, frame, sep=sep)))
+        assert (data.task, data.input_size) == ("regression", 2)
+        read = stderr_notes(capsys, dialect=True)
+        assert len(read) == 1 and f"delimiter {sep!r} (detected)" in read[0]
+
+
+def test_a_wrong_delimiter_given_asks_for_the_files_and_then_reads(tmp_path):
     frame = table()
     frame["target"] = frame.x1 + frame.x2
     path = write(tmp_path / "semi.csv", frame, sep=";")
-    message = error_of(CSVDataModule(path=str(path)))
+    message = error_of(CSVDataModule(path=str(path), delimiter=","))
     assert "--data.delimiter ';'" in message and "'x1;x2;target'" in message
-    data = CSVDataModule(path=str(path), delimiter=";")
-    assert (data.task, data.input_size) == ("regression", 2)
+    assert CSVDataModule(path=str(path), delimiter=";").input_size == 2
     tab = write(tmp_path / "tab.csv", frame, sep="\t")
-    assert "--data.delimiter '\\t'" in error_of(CSVDataModule(path=str(tab)))
+    assert "--data.delimiter '\\t'" in error_of(CSVDataModule(path=str(tab), delimiter=","))
     assert CSVDataModule(path=str(tab), delimiter="\\t").input_size == 2
 
 
@@ -353,8 +364,10 @@ def test_every_csv_option_changes_the_data_fingerprint(tmp_path):
         fingerprint("--data.time_column", "a"),
         fingerprint("--data.drop_columns", "[b]"),
         fingerprint("--data.delimiter", ";"),
+        fingerprint("--data.decimal", ","),
+        fingerprint("--data.max_classes", "5"),
     }
-    assert len(found) == 6
+    assert len(found) == 8
 
 
 def cli_error(capsys, tmp_path: Path, *args: str) -> str:
@@ -371,7 +384,7 @@ def test_cli_errors_for_a_gap_and_a_semicolon_file_are_one_line(tmp_path, capsys
                         "date", "--data.window", "8")  # fmt: skip
     assert "'sales'" in message and "gap" in message
     semi = write(tmp_path / "semi.csv", table().assign(target=1.0), sep=";")
-    message = cli_error(capsys, tmp_path, "--data", "csv", "--data.path", str(semi))
+    message = cli_error(capsys, tmp_path, "--data", "csv", "--data.path", str(semi), "--data.delimiter", ",")
     assert "--data.delimiter ';'" in message
 
 

@@ -12,7 +12,7 @@ from archbench.baselines import run_baseline
 from archbench.data import CSVSeriesDataModule, HousePricesDataModule, SineDataModule
 from archbench.errors import ArchbenchError
 from archbench.grid import check_study
-from archbench.spec import StudySpec
+from archbench.spec import StudySpec, build_study
 
 
 def random_walk_csv(path: Path, rows: int = 600) -> Path:
@@ -82,3 +82,10 @@ def test_summary_says_when_a_forecaster_is_worse_than_persistence(train_run, tmp
     ratio = record["metrics"]["test/mae"] / record["baseline"]["test/mae_persistence"]
     assert ratio > 2
     assert f"mlp is {ratio:.3g}× worse than the persistence forecast on test/mae" in capsys.readouterr().out
+
+
+def test_the_default_study_adds_seasonal_naive_wherever_a_season_length_is_set(capsys):
+    study = build_study(None, {"archs": ["linear"], "datasets": ["sine"], "seeds": [0]}, ["--data.season_length", "25"])
+    assert ("sine", "seasonal_naive") in {(c.dataset, c.arch) for c in check_study(study)}
+    plain = build_study(None, {"archs": ["linear"], "datasets": ["sine"], "seeds": [0]}, [])
+    assert ("sine", "seasonal_naive") not in {(c.dataset, c.arch) for c in check_study(plain)}

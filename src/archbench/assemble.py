@@ -29,6 +29,7 @@ from archbench.callbacks import LastCheckpoint, RunStatsCallback
 from archbench.data.base import ArchDataModule
 from archbench.errors import ArchbenchError
 from archbench.models.base import ArchModule
+from archbench.quiet import writes_to_terminal
 from archbench.record import write_atomic
 from archbench.resolve import ResolvedRun
 from archbench.resume import FINGERPRINT_NAME, LOCK_NAME, VERSION_ENV, choose_version, global_rank
@@ -155,7 +156,10 @@ def build_trainer(config: dict[str, Any], run_dir: Path, callbacks: list[L.Callb
     configured = instantiate(args.get("callbacks") or [])
     chosen = [*callbacks, LearningRateMonitor(logging_interval="epoch"), *configured]
     chosen += [ModelCheckpoint(**config["checkpoint"]), LastCheckpoint(config["last_checkpoint_s"])]
-    if args.get("enable_progress_bar") is not False and not any("ProgressBar" in type(c).__name__ for c in configured):
+    bar_configured = any("ProgressBar" in type(c).__name__ for c in configured)
+    if args.get("enable_progress_bar") is None and not bar_configured and not writes_to_terminal():
+        args["enable_progress_bar"] = False  # a log file holds what a user reads, not a bar's redraws
+    if args.get("enable_progress_bar") is not False and not bar_configured:
         # Refreshing every step costs about 100 µs a step for small models (docs/performance.md).
         chosen.append(TQDMProgressBar(refresh_rate=PROGRESS_REFRESH_STEPS))
     patience = config.get("early_stopping_patience")

@@ -9,6 +9,7 @@ import argparse
 import difflib
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,21 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def jobs_count(text: str) -> int | str:
+    if text != "auto" and not int(text) >= 1:
+        raise ArchbenchError(f"--jobs must be >= 1 or auto, got {text}")
     return text if text == "auto" else int(text)
+
+
+def at_least_one(option: str) -> Callable[[str], int]:
+    """An argparse type: a whole number >= 1, else one line naming ``option`` (before torch is imported)."""
+
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < 1:
+            raise ArchbenchError(f"{option} must be >= 1, got {text}")
+        return value
+
+    return parse
 
 
 def seed(text: str) -> int:
@@ -68,7 +83,7 @@ def add_study_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--study", help="a study file: a name under configs/study/ or a YAML path (default: default)")
     parser.add_argument("--archs", help="comma-separated architectures (overrides the study)")
     parser.add_argument("--data", dest="datasets", help="comma-separated datasets (overrides the study)")
-    parser.add_argument("--seeds", type=int, help="run seeds 0..N-1 (overrides the study)")
+    parser.add_argument("--seeds", type=at_least_one("--seeds"), help="run seeds 0..N-1 (overrides the study)")
     parser.add_argument("--baselines", help="comma-separated scikit-learn baselines, or 'none'")
     parser.add_argument("--name", help="the report's folder under reports/ (default: the study's name)")
     parser.add_argument("--max_epochs", type=int, help="per model cell (default: the trainer profile's)")
@@ -102,7 +117,9 @@ def alpha(text: str) -> float:
 
 
 def add_tune_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--trials", type=int, default=20, help="the study's budget: trials in total, all workers")
+    parser.add_argument(
+        "--trials", type=at_least_one("--trials"), default=20, help="the study's budget: trials in total, all workers"
+    )
     parser.add_argument("--name", default="tune", help="the study's folder under --reports_root (storage, report)")
     parser.add_argument(
         "--storage",
@@ -147,7 +164,9 @@ def top_parser() -> OneLineParser:
         "--jobs", type=jobs_count, default=1, help="cells run in parallel processes; 'auto': one per CPU this may use"
     )
     compare.add_argument("--task", type=int, help="run only this array task's cells (SLURM), no report")
-    compare.add_argument("--cells_per_task", type=int, default=1, help="cells per array task (with --task)")
+    compare.add_argument(
+        "--cells_per_task", type=at_least_one("--cells_per_task"), default=1, help="cells per array task (with --task)"
+    )
     add_margin_option(compare)
     compare.add_argument("--tune", action="store_true", help="first tune every architecture with the study's budget")
     add_configs_option(compare)
@@ -169,7 +188,7 @@ def top_parser() -> OneLineParser:
     array = jobs.add_parser("compare", help="an sbatch array over the cells of a study")
     array.add_argument(
         "--cells_per_task",
-        type=int,
+        type=at_least_one("--cells_per_task"),
         default=CELLS_PER_TASK,
         help=f"cells each array task runs in one process, paying the start-up once (default {CELLS_PER_TASK})",
     )
@@ -355,15 +374,24 @@ def train_one(spec: RunSpec) -> int:
     return EXIT_CODES[record.status]
 
 
+def report_folder(grid: str, reports_root: str) -> Path:
+    """The folder ``archbench report`` reads: ``grid`` itself, or the study of that name under ``reports_root``."""
+    for folder in (Path(grid), Path(reports_root) / grid):
+        if (folder / "cells").is_dir():
+            return folder
+    raise ArchbenchError(f"grid {grid!r} not found; allowed: a folder or a name under {reports_root}/")
+
+
 def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParser, argv: list[str]) -> int:
     command = options.command
     use_configs(getattr(options, "configs", None))
     if command == "report":
         if extra:
             raise ArchbenchError(f"unknown option {extra[0]}; allowed: see archbench report --help")
+        grid = report_folder(options.grid, options.reports_root)  # a typo is one line before torch is imported
         from archbench.compare import run_report
 
-        return run_report(options.grid, options.reports_root, options.margin, options.alpha)
+        return run_report(str(grid), options.reports_root, options.margin, options.alpha)
     if command == "datasets":
         if extra:
             raise ArchbenchError(f"unknown option {extra[0]}; allowed: see archbench datasets --help")
@@ -391,15 +419,12 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
 
         return run_tune(tune_spec(options, extra))
     if command == "compare":
+        study = study_spec(options, extra)  # a bad study is one line before torch is imported
         from archbench.compare import run_compare
 
-        if options.cells_per_task < 1:
-            raise ArchbenchError(f"--cells_per_task must be >= 1, got {options.cells_per_task}")
         task = None if options.task is None else (options.task, options.cells_per_task)
         command = shlex.join(["archbench", *argv])
-        return run_compare(
-            study_spec(options, extra), options.jobs, task, options.margin, options.tune, command, options.alpha
-        )
+        return run_compare(study, options.jobs, task, options.margin, options.tune, command, options.alpha)
     from archbench import slurm
 
     if options.slurm_command == "compare":
@@ -407,6 +432,17 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
     if options.slurm_command == "tune":
         return slurm.write_tuning(tune_spec(options, extra), options)
     return slurm.write_ddp(run_spec(options, extra), options)
+
+
+def show_class_options(parser: OneLineParser, argv: list[str]) -> None:
+    """``train --data csv --help`` lists the ``--data.*`` options of that class under the command's own."""
+    from archbench.help_options import class_options_epilog
+
+    epilog = class_options_epilog(argv)
+    if epilog:
+        command = parser._subparsers._group_actions[0].choices[argv[0]]  # noqa: SLF001 - the subcommand's parser
+        command.epilog = epilog
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -418,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
         if not argv:
             parser.print_help()
             return 0
+        if {"-h", "--help"} & set(argv) and argv[0] in ("train", "tune"):
+            show_class_options(parser, argv)
         options, extra = parser.parse_known_args(argv)
         return dispatch(options, extra, parser, argv)
     except ArchbenchError as error:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from archbench.errors import ArchbenchError
 
-GROUPS = ("model", "data", "trainer", "study", "reference", "search")
 CONFIGS_ENV = "ARCHBENCH_CONFIGS"
 BUNDLED = Path(__file__).parent / "bundled_configs"
 LABELS = {

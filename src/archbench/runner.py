@@ -19,12 +19,13 @@ from archbench.callbacks import count_parameters, peak_memory_mb, reset_peak_mem
 from archbench.data.base import ArchDataModule
 from archbench.errors import DivergedError
 from archbench.models.base import ArchModule
+from archbench.quiet import silence_dependency_noise
 from archbench.record import RECORD_NAME, RunRecord, scored_predictions
 from archbench.resolve import ResolvedRun, resolve
 from archbench.resume import VERSION_ENV, release_lock
 from archbench.spec import RunSpec
 
-NOT_HPARAMS = ("target_mean", "target_std", "target_names")  # data statistics, not choices
+NOT_HPARAMS = ("target_mean", "target_std", "target_names", "mase_scale")  # data statistics, not choices
 
 
 def train(
@@ -40,6 +41,7 @@ def train(
     (a tuning trial's pruning signal). ``evaluate=False`` never touches the test split: the record then
     holds the best validation loss (``val/loss_best``), which is all a tuning trial may look at.
     """
+    silence_dependency_noise()
     resolved = run if isinstance(run, ResolvedRun) else resolve(run)
     spec = resolved.spec
     reset_peak_memory()  # the run's own peak, data loading included, not the process's lifetime peak

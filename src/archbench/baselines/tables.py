@@ -30,14 +30,16 @@ SKLEARN: dict[str, tuple[Callable[[int], BaseEstimator], Callable[[int], BaseEst
 
 
 def parameter_count(model: BaseEstimator) -> int:
-    """Learned numbers: coefficients and intercepts, or tree nodes for gradient boosting."""
+    """Learned numbers, from public attributes only: coefficients and intercepts; for gradient boosting, whose trees
+    are not public, the most nodes its trees can have (``2 · max_leaf_nodes − 1`` per tree)."""
     if hasattr(model, "estimators_"):
         return sum(parameter_count(m) for m in model.estimators_)
     if hasattr(model, "coefs_"):
         return sum(w.size for w in model.coefs_) + sum(b.size for b in model.intercepts_)
     if hasattr(model, "coef_"):
         return int(np.size(model.coef_) + np.size(model.intercept_))
-    return sum(len(tree.nodes) for iteration in getattr(model, "_predictors", []) for tree in iteration)
+    trees = model.n_iter_ * model.n_trees_per_iteration_
+    return int(trees * (2 * model.max_leaf_nodes - 1))
 
 
 def fit_and_predict(name: str, data: ArchDataModule, seed: int) -> tuple[torch.Tensor, int, float, float]:
@@ -56,7 +58,7 @@ def fit_and_predict(name: str, data: ArchDataModule, seed: int) -> tuple[torch.T
     started = time.perf_counter()
     if regression:
         predicted = torch.as_tensor(model.predict(x["test"]), dtype=torch.float32).reshape(len(x["test"]), -1)
-        preds = predicted * torch.tensor(data.target_std) + torch.tensor(data.target_mean)
+        preds = data.original_units("test", predicted)
     else:
         proba = np.zeros((len(x["test"]), data.output_size), dtype=np.float32)
         proba[:, model.classes_] = model.predict_proba(x["test"])

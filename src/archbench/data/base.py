@@ -75,6 +75,7 @@ class ArchDataModule(L.LightningDataModule):
     # checkpoint (Fawaz et al. 2019); only datasets whose test split is fixed apart from val_fraction offer it.
     trains_without_validation: bool = False
     pads_with_nan: bool = False  # x may end in NaN steps, the padding of unequal-length series (data/ucr.py)
+    target_log: bool = False  # targets are the log of the original values, undone (exp) before metrics
 
     def __init__(
         self,
@@ -178,6 +179,12 @@ class ArchDataModule(L.LightningDataModule):
         return [f"y{i}" for i in range(self.output_size)] if self.output_size > 1 else ["y"]
 
     @property
+    def mase_scale(self) -> list[float] | None:
+        """Per target column, the training MAE of the naive forecast that MASE divides by; None where there is none
+        (a series to forecast sets it, data/sequence.py)."""
+        return None
+
+    @property
     def target_mean(self) -> list[float]:
         return self.prepared.target_mean
 
@@ -202,10 +209,15 @@ class ArchDataModule(L.LightningDataModule):
         rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
         device = trainer.strategy.root_device if trainer is not None else torch.device("cpu")
         if self._placed.get(stage, (None,))[0] != device:  # once per split and device, not once per fit
-            self._placed[stage] = (device, place((self.prepared.x[stage], self.prepared.y[stage]), device))
-        x, y = self._placed[stage][1]
+            self._placed[stage] = (device, place(self.batch_tensors(stage), device))
+        x, y, *offset = self._placed[stage][1]
         order = ShardedOrder(len(x), shuffle=stage == "train", seed=self.seed, rank=rank, world_size=world)
-        return TensorBatchLoader(x, y, self.batch_size, order, device)
+        return TensorBatchLoader(x, y, self.batch_size, order, device, tuple(offset))
+
+    def batch_tensors(self, stage: str) -> tuple[torch.Tensor, ...]:
+        """What a batch holds: inputs and scaled targets, and where targets are relative to a per-sample level (a
+        differenced series), that level in original units (models/base.py adds it back before metrics)."""
+        return self.prepared.x[stage], self.prepared.y[stage]
 
     def train_dataloader(self) -> TensorBatchLoader:
         return self._loader("train")
@@ -218,7 +230,11 @@ class ArchDataModule(L.LightningDataModule):
 
     def targets(self, stage: str) -> torch.Tensor:
         """A split's regression targets in original units."""
-        return self.prepared.y[stage] * torch.tensor(self.target_std) + torch.tensor(self.target_mean)
+        return self.original_units(stage, self.prepared.y[stage])
+
+    def original_units(self, stage: str, scaled: torch.Tensor) -> torch.Tensor:
+        """Scaled regression outputs for ``stage``'s samples (a model's, or the targets) in original units."""
+        return scaled * torch.tensor(self.target_std) + torch.tensor(self.target_mean)
 
     def naive_baseline(self) -> dict[str, float]:
         """Test score of the train mean (regression) or the majority class (classification)."""
@@ -230,13 +246,18 @@ class ArchDataModule(L.LightningDataModule):
         return column_errors(train_mean, self.targets("test"), self.target_names)
 
 
-def column_errors(preds: torch.Tensor, target: torch.Tensor, names: list[str], suffix: str = "") -> dict[str, float]:
-    """Test MSE and MAE of each target column (``test/mse<suffix>/<name>``) and their mean over columns.
+def column_errors(
+    preds: torch.Tensor, target: torch.Tensor, names: list[str], suffix: str = "", mase_scale: list[float] | None = None
+) -> dict[str, float]:
+    """Test MSE and MAE (and MASE, given its scale) of each target column (``test/mse<suffix>/<name>``) and their
+    mean over columns.
 
     ``preds`` and ``target`` are in original units with columns fastest along the last axis, as the models output.
     """
     error = (preds - target).reshape(-1, len(names))
     scores = {"mse": error.pow(2).mean(dim=0), "mae": error.abs().mean(dim=0)}
+    if mase_scale is not None:
+        scores["mase"] = scores["mae"] / torch.tensor(mase_scale, dtype=error.dtype)
     found = {f"test/{metric}{suffix}": float(per_column.mean()) for metric, per_column in scores.items()}
     if len(names) > 1:
         for metric, per_column in scores.items():

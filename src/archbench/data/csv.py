@@ -13,8 +13,18 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from archbench.data.base import TASKS, Splits
-from archbench.data.csv_file import MISSING, MISSING_HINT, CSVFile, exact_numbers, first_line, note, require_choice
+from archbench.data.base import TASKS, Splits, require_positive
+from archbench.data.csv_dialect import require_dialect
+from archbench.data.csv_file import (
+    MISSING,
+    MISSING_HINT,
+    CSVFile,
+    calendar_step,
+    exact_numbers,
+    first_line,
+    note,
+    require_choice,
+)
 from archbench.data.labels import encode_labels
 from archbench.data.sequence import SeriesDataModule
 from archbench.data.splits import chronological_split, random_split, stratified_split
@@ -58,12 +68,15 @@ class CSVDataModule(TabularDataModule):
         drop_columns: list[str] | None = None,
         time_column: str | None = None,
         missing: str = "error",
-        delimiter: str = ",",
+        delimiter: str | None = None,
+        decimal: str | None = None,
+        max_classes: int = 100,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         if task is not None:
             require_choice("task", task, TASKS)
+        require_positive(max_classes=max_classes)
         require_choice("missing", missing, MISSING)
         self.path = path
         self.target = target
@@ -72,7 +85,10 @@ class CSVDataModule(TabularDataModule):
         self.drop_columns = drop_columns or []
         self.time_column = time_column
         self.missing = missing
+        require_dialect(delimiter, decimal)
         self.delimiter = delimiter
+        self.decimal = decimal
+        self.max_classes = max_classes
 
     @property
     def task(self) -> str:
@@ -81,7 +97,7 @@ class CSVDataModule(TabularDataModule):
 
     @cached_property
     def table(self) -> LoadedTable:
-        source = CSVFile(self.path, self.delimiter)
+        source = CSVFile(self.path, self.delimiter, self.decimal)
         source.require("--data.target", [self.target])
         source.require("--data.feature_columns", self.feature_columns or [])
         source.require("--data.drop_columns", self.drop_columns)
@@ -114,6 +130,7 @@ class CSVDataModule(TabularDataModule):
             (y,), self.label_names = encode_labels(labels.to_numpy())
         else:
             y = source.numbers(self.target, "class labels need --data.task classification").to_numpy()
+        source.note_dialect()
         return LoadedTable(x.to_numpy(dtype=float), y, task)
 
     def infer_task(self, source: CSVFile) -> str:
@@ -121,6 +138,14 @@ class CSVDataModule(TabularDataModule):
         values = exact_numbers(labels)
         distinct = labels.nunique()
         if values.isna().any():
+            if distinct > self.max_classes:
+                text = values.isna() & ~source.gaps(self.target)
+                line = first_line(text)
+                raise ArchbenchError(
+                    f"target {self.target!r} of {source.path} is text ({labels[line]!r} at line {line}) with {distinct}"
+                    f" distinct values, too many to guess classes (max_classes {self.max_classes}); allowed:"
+                    f" --data.task classification to train {distinct} classes, or numbers for regression"
+                )
             task, why = "classification", f"text labels ({distinct} distinct)"
         else:
             whole = bool((values == values.round()).all())
@@ -129,8 +154,15 @@ class CSVDataModule(TabularDataModule):
             kind = "whole numbers" if whole else "numbers"
             why = f"{kind} with {distinct} distinct values in {len(values)} rows"
         other = "regression" if task == "classification" else "classification"
-        note(f"task {task} inferred from target {self.target!r} ({why}); override with --data.task {other}")
+        # Text labels cannot be regressed on: the override is offered only where it would run.
+        override = "" if values.isna().any() else f"; override with --data.task {other}"
+        note(f"task {task} inferred from target {self.target!r} ({why}){override}")
         return task
+
+    @property
+    def target_names(self) -> list[str]:
+        """The target column's own name (metrics and hparams name it), for regression."""
+        return [self.target] if self.task == "regression" else []
 
     def load_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return self.table.x, self.table.y
@@ -161,7 +193,8 @@ class CSVSeriesDataModule(SeriesDataModule):
         drop_columns: list[str] | None = None,
         time_column: str | None = None,
         missing: str = "error",
-        delimiter: str = ",",
+        delimiter: str | None = None,
+        decimal: str | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -172,12 +205,14 @@ class CSVSeriesDataModule(SeriesDataModule):
         self.drop_columns = drop_columns or []
         self.time_column = time_column
         self.missing = missing
+        require_dialect(delimiter, decimal)
         self.delimiter = delimiter
+        self.decimal = decimal
 
     @cached_property
     def series(self) -> pd.DataFrame:
         """The target columns, then the covariates, as floats in time order with gaps handled."""
-        source = CSVFile(self.path, self.delimiter)
+        source = CSVFile(self.path, self.delimiter, self.decimal)
         for option in ("target_columns", "feature_columns", "drop_columns"):
             source.require(f"--data.{option}", getattr(self, option) or [])
         source.require("--data.time_column", [self.time_column] if self.time_column else [])
@@ -200,6 +235,7 @@ class CSVSeriesDataModule(SeriesDataModule):
         if times is not None:
             self.note_uneven_steps(times.loc[values.index])
         self.covariates = covariates
+        source.note_dialect()
         return values
 
     def warn_about_time_like(self, values: pd.DataFrame) -> None:
@@ -214,10 +250,18 @@ class CSVSeriesDataModule(SeriesDataModule):
                 )
 
     def note_uneven_steps(self, times: pd.Series) -> None:
+        """One note when time steps are uneven: in calendar terms for dates (a monthly series is even), else in
+        the time column's units."""
         steps = times.diff().dropna()
-        if len(steps) and steps.nunique() > 1:
+        calendar = calendar_step(times) if pd.api.types.is_datetime64_any_dtype(times) else None
+        if calendar is not None:
+            usual, odd = calendar
+        elif len(steps) and steps.nunique() > 1:
             usual = steps.mode().iloc[0]
             odd = int((steps != usual).sum())
+        else:
+            return
+        if odd:
             note(
                 f"{odd} of {len(steps)} time steps of {self.path} differ from the usual step {usual}; "
                 "windows treat every row as one step"

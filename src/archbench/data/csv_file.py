@@ -6,18 +6,20 @@ from __future__ import annotations
 import functools
 import sys
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
+from pandas.tseries.frequencies import to_offset
 
+from archbench.data.csv_dialect import DELIMITERS, Dialect, chosen_delimiter, detect_decimal, sniff_delimiter
 from archbench.errors import ArchbenchError
 
 GAP_TEXTS = frozenset({"", "nan", "na", "n/a", "null", "none"})  # cells read as a gap, in any case
 MISSING = ("error", "drop", "ffill", "interpolate")
 MISSING_HINT = "--data.missing drop, ffill or interpolate"
-OTHER_DELIMITERS = (";", "\t", ",", "|")
 
 
 @functools.cache
@@ -41,6 +43,24 @@ def first_line(rows: pd.Series) -> int:
     return int(rows.index[rows].min())
 
 
+def calendar_step(times: pd.Series) -> tuple[str, int] | None:
+    """Dates' calendar frequency (monthly, quarterly, business days: pandas' name for it) and how many steps do not
+    follow it; None when no frequency fits even short runs of rows. Months of 28 to 31 days are one step each."""
+    index = pd.DatetimeIndex(times)
+    if len(index) < 3:
+        return None
+    frequency = pd.infer_freq(index)
+    if frequency:
+        return frequency, 0
+    every = max(1, (len(index) - 2) // 200)  # the most common frequency of runs of three rows, from up to 200 runs
+    found = Counter(pd.infer_freq(index[i : i + 3]) for i in range(0, len(index) - 2, every))
+    found.pop(None, None)
+    if not found:
+        return None
+    frequency = found.most_common(1)[0][0]
+    return frequency, int((index[:-1] + to_offset(frequency) != index[1:]).sum())
+
+
 def require_choice(name: str, value: str | None, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ArchbenchError(f"{name} {value!r} is not known; allowed: {', '.join(allowed)}")
@@ -49,36 +69,56 @@ def require_choice(name: str, value: str | None, allowed: tuple[str, ...]) -> No
 class CSVFile:
     """A CSV file's cells as stripped text, one row per data line; the index is each row's line in the file."""
 
-    def __init__(self, path: str | Path, delimiter: str) -> None:
+    def __init__(self, path: str | Path, delimiter: str | None = None, decimal: str | None = None) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise ArchbenchError(f"CSV file not found: {self.path}")
-        delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
+        detected = {"delimiter"} if delimiter is None else set()
+        delimiter = chosen_delimiter(delimiter) or sniff_delimiter(self.path)
+        cells = self.read_cells(delimiter)
+        if decimal is None:
+            detected.add("decimal")
+            decimal = detect_decimal(cells)
+        self.dialect = Dialect(delimiter, decimal)
+        # Numbers are rewritten before any column is read: "1.234,5" is a number, not a category.
+        self.cells = cells.apply(self.dialect.number_text)
+        self.detected = detected
+
+    def note_dialect(self) -> None:
+        """Say how the file was read, once it was read without error (an error stays one line)."""
+        note(f"read {self.path}: {self.dialect.describe(self.detected)}")
+
+    def read_cells(self, delimiter: str) -> pd.DataFrame:
+        """The file's cells as stripped text without blank lines, indexed by line in the file."""
         try:
-            cells = pd.read_csv(self.path, sep=delimiter, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                                encoding="utf-8-sig")  # fmt: skip
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)  # more cells on a line than in the header
+                cells = pd.read_csv(self.path, sep=delimiter, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                                    encoding="utf-8-sig", index_col=False)  # fmt: skip
         except pd.errors.EmptyDataError:
             raise ArchbenchError(
                 f"CSV file {self.path} is empty; allowed: a header line, then one line per row"
             ) from None
-        except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as error:
             reason = str(error).strip().splitlines()[-1]
             raise ArchbenchError(
-                f"CSV file {self.path} cannot be read with delimiter {delimiter!r}: {reason}"
+                f"CSV file {self.path} cannot be read with delimiter {delimiter!r}: {reason}; allowed: as many cells"
+                " on each line as in the header, in UTF-8, or another --data.delimiter"
             ) from None
         cells.columns = [str(c).strip() for c in cells.columns]
         cells.index = cells.index + 2  # line 1 is the header
         cells = cells.apply(lambda column: column.str.strip())
-        self.cells = cells[~(cells == "").all(axis=1)]  # blank lines
-        header = self.cells.columns[0]
-        others = [d for d in OTHER_DELIMITERS if d != delimiter and d in header]
-        if len(self.cells.columns) == 1 and others:
+        cells = cells[~(cells == "").all(axis=1)]  # blank lines
+        header = cells.columns[0]
+        others = [d for d in DELIMITERS if d != delimiter and d in header]
+        if len(cells.columns) == 1 and others:
             raise ArchbenchError(
                 f"CSV file {self.path} has one column {header!r} with delimiter {delimiter!r}; "
                 f"allowed: the file's delimiter, e.g. --data.delimiter {others[0]!r}"
             )
-        if self.cells.empty:
+        if cells.empty:
             raise ArchbenchError(f"CSV file {self.path} has a header but no data rows; allowed: one line per row")
+        return cells
 
     @property
     def columns(self) -> list[str]:
@@ -170,6 +210,13 @@ class CSVFile:
         gaps = values.isna()
         if not gaps.any(axis=None):
             return values
+        empty = gaps.all()
+        if empty.any():  # no way of handling gaps leaves a row: drop would drop them all, the fills have nothing
+            name = empty.index[empty.argmax()]
+            raise ArchbenchError(
+                f"column {name!r} of {self.path} has no value on any row; allowed: leave it out with"
+                f" --data.drop_columns [{name}]"
+            )
         if missing == "error":
             line = first_line(gaps.any(axis=1))
             name = gaps.columns[gaps.loc[line].argmax()]

@@ -68,10 +68,17 @@ class TensorBatchLoader:
     batch_sampler = None  # Lightning inspects it; batches come from ``sampler`` and tensor slicing instead
 
     def __init__(
-        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, order: ShardedOrder, device: torch.device | None = None
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        batch_size: int,
+        order: ShardedOrder,
+        device: torch.device | None = None,
+        extra: tuple[torch.Tensor, ...] = (),
     ) -> None:
         self.x = x
         self.y = y
+        self.tensors = (x, y, *extra)  # extra: per-sample tensors batched beside x and y
         self.batch_size = batch_size
         self.sampler = order
         self.device = device or x.device
@@ -82,9 +89,9 @@ class TensorBatchLoader:
         for batch in index.split(self.batch_size):
             if streams:
                 # The gather lands in pageable memory; pinned, its copy to the accelerator can run asynchronously.
-                yield tuple(t[batch].pin_memory().to(self.device, non_blocking=True) for t in (self.x, self.y))
+                yield tuple(t[batch].pin_memory().to(self.device, non_blocking=True) for t in self.tensors)
             else:
-                yield self.x[batch], self.y[batch]
+                yield tuple(t[batch] for t in self.tensors)
 
     def __len__(self) -> int:
         return -(-len(self.sampler) // self.batch_size)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 import torch
 
 from archbench.data.base import ArchDataModule, Splits, column_errors, require_positive
-from archbench.data.splits import chronological_split, make_windows, random_split, require_window_fits
+from archbench.data.forecast_windows import ForecastWindows, TargetTransform, mase_scale, naive_forecast
+from archbench.data.splits import chronological_split, random_split, require_window_fits
 from archbench.errors import ArchbenchError
 
 
@@ -15,20 +18,37 @@ class SeriesDataModule(ArchDataModule):
 
     Every column is an input channel; all but the last ``covariate_columns()`` are also targets: a window
     (window, C) is followed by ``horizon`` steps of the K target columns, flattened step by step, (horizon · K).
-    ``season_length`` (steps per season, e.g. 7 for
-    daily data with a weekly cycle) adds the seasonal-naive forecast to the naive baselines.
+    ``season_length`` (steps per season, e.g. 7 for daily data with a weekly cycle) adds the seasonal-naive forecast
+    to the naive baselines and is the season of MASE's scale (1 without it).
+
+    A target transform (data/forecast_windows.py) is what forecasters do to a trending series: ``log``, then
+    ``difference 1`` or ``seasonal_difference`` (at ``season_length``). The model reads and predicts the transformed
+    series; its forecasts are transformed back before every metric, so metrics stay in the original units.
     """
 
     task = "regression"
 
-    def __init__(self, window: int = 32, horizon: int = 1, season_length: int | None = None, **kwargs) -> None:
+    def __init__(
+        self,
+        window: int = 32,
+        horizon: int = 1,
+        season_length: int | None = None,
+        difference: int = 0,
+        seasonal_difference: bool = False,
+        log: bool = False,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         require_positive(window=window, horizon=horizon)
         if season_length is not None and not 1 <= season_length <= window:
             raise ArchbenchError(f"season_length must be between 1 and window={window}, got {season_length}")
+        if seasonal_difference and season_length is None:
+            raise ArchbenchError("seasonal_difference needs a season; allowed: with --data.season_length N")
         self.window = window
         self.horizon = horizon
         self.season_length = season_length
+        self.transform = TargetTransform(difference, season_length if seasonal_difference else 0, log)
+        self.target_log = log
 
     def load_series(self) -> np.ndarray:
         raise NotImplementedError
@@ -47,38 +67,65 @@ class SeriesDataModule(ArchDataModule):
         columns = self.series_columns()
         return columns[: len(columns) - len(self.covariate_columns())]
 
-    def last_steps(self, stage: str, steps: int) -> torch.Tensor:
-        """The last ``steps`` steps of each window of ``stage`` in original units, (N, steps, C).
+    @cached_property
+    def forecast_parts(self) -> tuple[list[ForecastWindows], list[float]]:
+        """The train, val and test windows, and MASE's scale from the training part."""
+        series = self.load_series()
+        targets = series.shape[1] - len(self.covariate_columns())
+        transformed = self.transform.transformed(series, targets, self.name)
+        raw_parts = chronological_split(series, self.val_fraction, self.test_fraction, self.name)
+        parts = chronological_split(transformed, self.val_fraction, self.test_fraction, self.name)
+        lag = self.transform.lag
+        require_window_fits(tuple(p[lag:] for p in parts), self.window, self.horizon)
+        windows = [
+            self.transform.windows(p, raw, self.window, self.horizon, targets)
+            for p, raw in zip(parts, raw_parts, strict=True)
+        ]
+        return windows, mase_scale(raw_parts[0][:, :targets], self.season_length or 1)
 
-        Inputs are standardised with the training windows' per-channel statistics (not the targets' per-output
-        ones), so they are undone with those; channel c of the input is target column c (covariates come last).
-        """
-        targets = len(self.target_names)
-        x = self.prepared.x[stage][:, -steps:, :targets]
-        std, mean = (torch.tensor(stat[:targets]) for stat in (self.prepared.feature_std, self.prepared.feature_mean))
-        return x * std + mean
+    def windows_of(self, stage: str) -> ForecastWindows:
+        return self.forecast_parts[0][("train", "val", "test").index(stage)]
+
+    @property
+    def mase_scale(self) -> list[float]:
+        return self.forecast_parts[1]
+
+    def batch_tensors(self, stage: str) -> tuple[torch.Tensor, ...]:
+        tensors = super().batch_tensors(stage)
+        if not self.transform.relative:
+            return tensors
+        return (*tensors, torch.as_tensor(self.windows_of(stage).offset, dtype=torch.float32))
+
+    def original_units(self, stage: str, scaled: torch.Tensor) -> torch.Tensor:
+        values = super().original_units(stage, scaled)
+        if self.transform.relative:
+            values = values + torch.as_tensor(self.windows_of(stage).offset, dtype=values.dtype)
+        return values.exp() if self.transform.log else values
+
+    def targets(self, stage: str) -> torch.Tensor:
+        """A split's targets in original units, exactly as in the series (no transform and back)."""
+        return torch.as_tensor(self.windows_of(stage).target, dtype=torch.float32)
 
     def persistence_forecast(self, stage: str = "test") -> torch.Tensor:
         """The last observed value of every column, repeated over the horizon: (N, horizon · C), original units."""
-        return self.last_steps(stage, 1)[:, 0].repeat(1, self.horizon)
+        return torch.as_tensor(naive_forecast(self.windows_of(stage).levels, self.horizon, 1), dtype=torch.float32)
 
     def seasonal_naive_forecast(self, stage: str = "test") -> torch.Tensor | None:
         """Each horizon step repeats the value one season earlier (from the window's last season); None without
         ``season_length``."""
         if self.season_length is None:
             return None
-        season = self.last_steps(stage, self.season_length)
-        steps = torch.arange(self.horizon) % self.season_length
-        return season[:, steps].flatten(1)
+        levels = self.windows_of(stage).levels
+        return torch.as_tensor(naive_forecast(levels, self.horizon, self.season_length), dtype=torch.float32)
 
     def naive_baseline(self) -> dict[str, float]:
         """The train mean's test errors, and those of the persistence (and seasonal-naive) forecasts."""
         found = super().naive_baseline()
-        target, names = self.targets("test"), self.target_names
-        found.update(column_errors(self.persistence_forecast(), target, names, "_persistence"))
+        target, names, scale = self.targets("test"), self.target_names, self.mase_scale
+        found.update(column_errors(self.persistence_forecast(), target, names, "_persistence", scale))
         seasonal = self.seasonal_naive_forecast()
         if seasonal is not None:
-            found.update(column_errors(seasonal, target, names, "_seasonal_naive"))
+            found.update(column_errors(seasonal, target, names, "_seasonal_naive", scale))
         return found
 
     def observed_facts(self) -> dict[str, int]:
@@ -87,12 +134,7 @@ class SeriesDataModule(ArchDataModule):
         return {"rows": int(series.shape[0]), "channels": int(series.shape[1])}
 
     def load_splits(self) -> Splits:
-        series = self.load_series()
-        parts = chronological_split(series, self.val_fraction, self.test_fraction, self.name)
-        require_window_fits(parts, self.window, self.horizon)
-        targets = series.shape[1] - len(self.covariate_columns())
-        windows = [make_windows(p, self.window, self.horizon, targets) for p in parts]
-        return Splits(*windows[0], *windows[1], *windows[2])
+        return Splits(*(array for part in self.forecast_parts[0] for array in (part.x, part.y)))
 
 
 class SineDataModule(SeriesDataModule):

@@ -40,8 +40,23 @@ class ColumnR2Score(R2Score):
         super().update(preds / scale, target / scale)
 
 
-def task_metrics(task: str, num_classes: int, column_scale: list[float] | None = None) -> MetricCollection:
-    """Regression: MSE, MAE, R² of each target column; classification: accuracy, macro-F1, AUROC.
+class ColumnMASE(MeanAbsoluteError):
+    """MASE of each column (Hyndman & Koehler 2006): the MAE divided by the training MAE of the naive forecast."""
+
+    def __init__(self, mase_scale: list[float]) -> None:
+        super().__init__(num_outputs=len(mase_scale))
+        self.mase_scale = mase_scale
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        scale = torch.tensor(self.mase_scale, dtype=preds.dtype, device=preds.device)
+        super().update(preds / scale, target / scale)
+
+
+def task_metrics(
+    task: str, num_classes: int, column_scale: list[float] | None = None, mase_scale: list[float] | None = None
+) -> MetricCollection:
+    """Regression: MSE, MAE, R² of each target column (and MASE for a forecast, given ``mase_scale``);
+    classification: accuracy, macro-F1, AUROC.
 
     Regression inputs are (N, columns) in original units, ``column_scale`` a typical size of each column (its
     training standard deviation); ``metric_values`` averages the per-column values. Regression states are float64:
@@ -49,13 +64,14 @@ def task_metrics(task: str, num_classes: int, column_scale: list[float] | None =
     """
     if task == "regression":
         scale = column_scale or [1.0]
-        return MetricCollection(
-            {
-                "mse": MeanSquaredError(num_outputs=len(scale)),
-                "mae": MeanAbsoluteError(num_outputs=len(scale)),
-                "r2": ColumnR2Score(scale),
-            }
-        ).set_dtype(torch.float64)
+        metrics = {
+            "mse": MeanSquaredError(num_outputs=len(scale)),
+            "mae": MeanAbsoluteError(num_outputs=len(scale)),
+            "r2": ColumnR2Score(scale),
+        }
+        if mase_scale is not None:
+            metrics["mase"] = ColumnMASE(mase_scale)
+        return MetricCollection(metrics).set_dtype(torch.float64)
     return MetricCollection(
         {
             "accuracy": Accuracy(task="multiclass", num_classes=num_classes),
@@ -157,6 +173,8 @@ class ArchModule(L.LightningModule):
         target_names: list[str] | None = None,
         class_names: list[str] | None = None,
         steps_per_call: int = 1,
+        mase_scale: list[float] | None = None,
+        target_log: bool = False,
     ) -> None:
         super().__init__()
         if task not in TASKS:
@@ -183,7 +201,8 @@ class ArchModule(L.LightningModule):
         self.register_buffer("target_std", torch.tensor(target_std or [1.0]), persistent=False)
         self.target_names = self.checked_target_names(target_names) if task == "regression" else []
         column_scale = (target_std or [1.0] * output_size)[: len(self.target_names)]
-        metrics = task_metrics(task, output_size, column_scale)
+        self.target_log = target_log
+        metrics = task_metrics(task, output_size, column_scale, mase_scale if task == "regression" else None)
         self.metrics = nn.ModuleDict({stage: metrics.clone(prefix=f"{stage}/") for stage in ("val", "test")})
         # "disable": a NaN loss stays NaN (so divergence is seen) and no step waits on a NaN check on the device.
         # Keys are "<stage>_loss" because a module named "train" would hide nn.Module.train().
@@ -305,11 +324,18 @@ class ArchModule(L.LightningModule):
             return F.mse_loss(output, target)
         return F.cross_entropy(output.flatten(0, -2), target.flatten())
 
-    def _metric_inputs(self, output: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _metric_inputs(
+        self, output: torch.Tensor, target: torch.Tensor, offset: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         if self.task == "classification":
             return output.flatten(0, -2).softmax(dim=-1), target.flatten()
         scale, shift, columns = self.target_std.double(), self.target_mean.double(), len(self.target_names)
-        return (output * scale + shift).reshape(-1, columns), (target * scale + shift).reshape(-1, columns)
+        pair = [values * scale + shift for values in (output, target)]
+        if offset is not None:  # the target transform undone: metrics are in the data's original units
+            pair = [values + offset.double() for values in pair]
+        if self.target_log:
+            pair = [values.exp() for values in pair]
+        return pair[0].reshape(-1, columns), pair[1].reshape(-1, columns)
 
     def _shared_step(
         self, batch: tuple[torch.Tensor, torch.Tensor], stage: str, call_losses: list[torch.Tensor] | None = None
@@ -320,7 +346,7 @@ class ArchModule(L.LightningModule):
         appended there and the caller adds a whole call's to the epoch mean in one update (a torchmetrics update costs
         about 60 µs, a tenth of the bench MLP's forward and backward pass).
         """
-        x, y = batch
+        x, y, *offset = batch  # offset: each sample's level that targets are relative to (a differenced series)
         output = self(x).float()  # a head outside float32 (a user's model) is cast before loss and un-scaling
         loss = self.loss(output, y)
         # The batch mean once per sample weights samples equally ("disable" also ignores a `weight` argument).
@@ -332,7 +358,7 @@ class ArchModule(L.LightningModule):
         else:
             call_losses.append(per_sample)
         if stage != "train":
-            self.metrics[stage].update(*self._metric_inputs(output, y))
+            self.metrics[stage].update(*self._metric_inputs(output, y, *offset))
         elif writes_step_logs(self.trainer):  # batch_size: Lightning asks for it when training_step takes the iterator
             self.log("train/loss_step", loss, on_step=True, on_epoch=False, prog_bar=True, batch_size=len(x))
         return loss
