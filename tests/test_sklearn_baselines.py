@@ -6,7 +6,8 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
-from archbench.baselines import parameter_count, run_baseline
+from archbench.baselines import run_baseline
+from archbench.baselines.tables import parameter_count
 from archbench.data import HousePricesDataModule, SklearnDataModule
 
 

@@ -35,7 +35,7 @@ def run_baseline(name: str, data: ArchDataModule, dataset: str, seed: int) -> Ru
         preds, params, train_time, predict_time = fit_and_predict(name, data, seed)
     latency_us = predict_time / len(data.prepared.x["test"]) * 1e6
     columns = data.target_names
-    metrics = task_metrics(data.task, data.output_size, data.target_std[: len(columns)])
+    metrics = task_metrics(data.task, data.output_size, data.target_std[: len(columns)], data.mase_scale)
     if data.task == "regression":
         target = data.targets("test").double().reshape(-1, len(columns))
         metrics.update(preds.double().reshape(-1, len(columns)), target)
