@@ -23,12 +23,13 @@ from archbench.data.splits import random_split
 class TabularDataModule(ArchDataModule):
     """A table (features: a DataFrame as it comes, y: (N,)) split at random by the seed.
 
-    Subclasses implement ``load_table`` (or ``load_arrays`` for all-numeric tables). Numeric gaps follow ``missing``
-    (``impute``: the training mean and a missing indicator; ``error``); categorical gaps are the unknown code.
+    Subclasses implement ``load_table`` (or ``load_arrays`` for all-numeric tables). Numeric gaps left in the table
+    are imputed (the training mean and a missing indicator) when ``missing`` is ``impute``, else an error; subclasses
+    handle the other choices (drop, fill) while loading. Categorical gaps are the unknown code.
     """
 
     prescaled_inputs = True  # data/preprocess.py scales the numeric columns; the base scales nothing more
-    missing = "error"
+    missing = "error"  # the subclass's --data.missing choice
     min_category_count = MIN_FREQUENCY
     target_column = "target"
 
@@ -49,9 +50,8 @@ class TabularDataModule(ArchDataModule):
         categorical = sum(is_categorical(frame[c]) for c in frame.columns)
         self.raw_facts = {"features": frame.shape[1], "categorical": int(categorical)}
         parts = self.split_rows(y)
-        self.fitted = fit_preprocessing(
-            frame.iloc[parts[0]], self.missing, self.min_category_count, self.scale_features, note
-        )
+        gaps = "impute" if self.missing == "impute" else "error"
+        self.fitted = fit_preprocessing(frame.iloc[parts[0]], gaps, self.min_category_count, self.scale_features, note)
         x = self.fitted.transform(frame)
         y = y.reshape(len(y), -1) if self.task == "regression" else y
         return Splits(*(array[rows] for rows in parts for array in (x, y)))
