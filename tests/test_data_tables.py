@@ -120,3 +120,17 @@ def test_rows_without_a_target_are_dropped_with_one_line(capsys):
     data = build_datamodule(RunSpec(arch="mlp", data="weather"))
     assert data.observed_facts()["rows"] == 26114
     assert "dropped 1 rows of weather without a target 'temp'" in capsys.readouterr().err
+
+
+def test_numeric_gaps_in_a_catalogue_table_are_imputed_dropped_or_an_error():
+    from archbench.catalog import data_config
+    from archbench.data import PackagedTableDataModule
+
+    weather = data_config("weather")["init_args"]  # wind_gust and pressure have gaps
+    imputed = PackagedTableDataModule(**weather)
+    assert "missing(wind_gust)" in imputed.preprocessing.output_names
+    dropped = PackagedTableDataModule(**weather, missing="drop")
+    assert dropped.observed_facts()["rows"] < imputed.observed_facts()["rows"]
+    assert not any(c.indicator for c in dropped.preprocessing.numeric)
+    with pytest.raises(ArchbenchError, match="column 'wind_dir' has a gap .* --data.missing impute"):
+        PackagedTableDataModule(**weather, missing="error").prepared  # noqa: B018
