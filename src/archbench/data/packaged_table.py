@@ -43,31 +43,34 @@ class PackagedTableDataModule(TabularDataModule):
     ) -> None:
         super().__init__(**kwargs)
         self.source = source
-        self.dataset = dataset
-        self.name = dataset.rpartition("/")[2].lower()
-        self.target_column = target
+        self.name = dataset
+        self.target = target
         self.task = task
         self.drop_columns = drop_columns or []
         self.missing = missing
         self.min_category_count = min_category_count
 
+    @property
+    def target_column(self) -> str:
+        return self.target
+
     @cached_property
     def table(self) -> tuple[pd.DataFrame, np.ndarray]:
-        frame = read_table(self.source, self.dataset)
+        frame = read_table(self.source, self.name)
         for name in [self.target_column, *self.drop_columns]:
             if name not in frame.columns:
                 raise ArchbenchError(
-                    f"column {name!r} is not in {self.source} dataset {self.dataset!r}; allowed: "
+                    f"column {name!r} is not in {self.source} dataset {self.name!r}; allowed: "
                     f"{', '.join(map(str, frame.columns))}"
                 )
         unlabelled = frame[self.target_column].isna()
         if unlabelled.any():
-            note(f"dropped {int(unlabelled.sum())} rows of {self.dataset} without a target {self.target_column!r}")
+            note(f"dropped {int(unlabelled.sum())} rows of {self.name} without a target {self.target_column!r}")
             frame = frame[~unlabelled]
         features = frame.drop(columns=[self.target_column, *self.drop_columns])
         gaps = features.isna().any(axis=1)
         if self.missing == "drop" and gaps.any():
-            note(f"missing=drop: dropped {int(gaps.sum())} rows of {self.dataset} with a gap")
+            note(f"missing=drop: dropped {int(gaps.sum())} rows of {self.name} with a gap")
             features, frame = features[~gaps], frame[~gaps]
         target = frame[self.target_column]
         if self.task == "classification":
@@ -76,7 +79,7 @@ class PackagedTableDataModule(TabularDataModule):
             y = pd.to_numeric(target, errors="coerce").to_numpy(dtype=float)
             if np.isnan(y).any():
                 raise ArchbenchError(
-                    f"target {self.target_column!r} of {self.dataset} holds text ({target[np.isnan(y)].iloc[0]!r}); "
+                    f"target {self.target_column!r} of {self.name} holds text ({target[np.isnan(y)].iloc[0]!r}); "
                     "allowed: numbers for regression, or task classification"
                 )
         return features, y
