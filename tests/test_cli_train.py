@@ -24,12 +24,23 @@ def from_ucr_archive(data: str) -> bool:
     return data_config(data)["class_path"].endswith(".UCRDataModule")
 
 
+def from_packaged_tables(data: str) -> bool:
+    return data_config(data)["class_path"].endswith(".PackagedTableDataModule")
+
+
 # Paper-length copies of a built-in dataset (adding_t600, copy_memory_t1000: a reproduction study's data) are left
 # out: their sequences outgrow the default TCN's receptive field and a tiny fit on them proves nothing new. So are
 # the UCR/UEA archive's problems, for the same reason (24 to 1460 steps): test_data_ucr.py trains every architecture
 # on one multichannel classification and one regression problem of the archive, the TCN widened to read them.
+# The catalogue's packaged tables too: test_catalog.py loads each, test_data_tables.py runs every architecture on one
+# with text categories (planes).
 BUILTIN_DATA = [
-    d for d in available("data") if not d.startswith("csv") and not re.search(r"_t\d+$", d) and not from_ucr_archive(d)
+    d
+    for d in available("data")
+    if not d.startswith("csv")
+    and not re.search(r"_t\d+$", d)
+    and not from_ucr_archive(d)
+    and not from_packaged_tables(d)
 ]
 # One real run per kind of task, each with another architecture: a table's regression and classification, a
 # sequence's classification at every step, a sequence regression and a forecast of a series.
