@@ -4,7 +4,7 @@ from archbench.data.base import ArchDataModule
 from archbench.data.copy_memory import CopyMemoryDataModule
 from archbench.data.csv import CSVDataModule, CSVSeriesDataModule
 from archbench.data.digits import DigitsSequenceDataModule
-from archbench.data.packaged_series import StatsmodelsSeriesDataModule
+from archbench.data.packaged_series import PackagedSeriesDataModule, StatsmodelsSeriesDataModule
 from archbench.data.sequence import AddingDataModule, SineDataModule
 from archbench.data.tabular import HousePricesDataModule, SklearnDataModule
 from archbench.data.ucr import UCRDataModule
@@ -19,6 +19,7 @@ __all__ = [
     "HousePricesDataModule",
     "SineDataModule",
     "SklearnDataModule",
+    "PackagedSeriesDataModule",
     "StatsmodelsSeriesDataModule",
     "UCRDataModule",
 ]
