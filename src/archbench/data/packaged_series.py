@@ -99,7 +99,11 @@ class PackagedSeriesDataModule(SeriesDataModule):
 
     def covariate_columns(self) -> list[str]:
         count = COVARIATES.get(self.name, 0)
-        return self.series_columns()[len(self.series_columns()) - count :] if count else []
+        if not count:
+            return []
+        # While the splits are made, load_series has just named the columns: asking series_columns would recurse.
+        columns = getattr(self, "found_columns", None) or self.series_columns()
+        return list(columns[-count:])
 
 
 # The name the first three series' configs use.
