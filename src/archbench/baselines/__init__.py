@@ -1,5 +1,7 @@
 """Baselines on the identical splits, windows and scaling that the neural models see, one module per family:
-scikit-learn models for any dataset (``tables.py``), and forecasts for forecasting series (``forecasts.py``)."""
+scikit-learn models for any dataset (``tables.py``), naive forecasts for forecasting series (``forecasts.py``), ETS
+and ARIMA fitted on the series' training part (``statistical.py``), and MiniRocket for series classification
+(``series_classification.py``)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import time
 import torch
 
 from archbench.baselines.forecasts import FORECASTS
+from archbench.baselines.series_classification import minirocket, minirocket_applies
+from archbench.baselines.statistical import FITTED
 from archbench.baselines.tables import SKLEARN, fit_and_predict
 from archbench.data.base import ArchDataModule
 from archbench.data.sequence import SeriesDataModule
@@ -15,11 +19,16 @@ from archbench.errors import ArchbenchError
 from archbench.models.base import metric_values, task_metrics
 from archbench.record import RunRecord, scored_predictions
 
-BASELINES = (*SKLEARN, *FORECASTS)  # every name a study may list
+BASELINES = (*SKLEARN, *FORECASTS, *FITTED, "minirocket")  # every name a study may list
 
 
 def applies(name: str, data: ArchDataModule) -> bool:
-    """Whether a baseline can run on this data: a forecast needs a series (and seasonal-naive a season length)."""
+    """Whether a baseline can run on this data: a forecast needs a series (and seasonal-naive a season length),
+    MiniRocket a classification of whole series."""
+    if name == "minirocket":
+        return minirocket_applies(data)
+    if name in FITTED:
+        return isinstance(data, SeriesDataModule)
     if name not in FORECASTS:
         return True
     return isinstance(data, SeriesDataModule) and FORECASTS[name](data) is not None
@@ -27,10 +36,14 @@ def applies(name: str, data: ArchDataModule) -> bool:
 
 def run_baseline(name: str, data: ArchDataModule, dataset: str, seed: int) -> RunRecord:
     """Score one baseline on the test split with the models' torchmetrics, per target column and their mean."""
-    if name in FORECASTS:
+    if name in FORECASTS or name in FITTED:
         started = time.perf_counter()
-        preds, params, train_time = forecast(name, data), 0, 0.0
-        predict_time = time.perf_counter() - started
+        (preds, train_time), params = forecast(name, data), 0
+        predict_time = time.perf_counter() - started - train_time
+    elif name == "minirocket":
+        if not applies(name, data):
+            raise ArchbenchError(f"baseline 'minirocket' needs {MINIROCKET_NEEDS}; {data.name} is not one")
+        preds, params, train_time, predict_time = minirocket(data, seed)
     else:
         preds, params, train_time, predict_time = fit_and_predict(name, data, seed)
     latency_us = predict_time / len(data.prepared.x["test"]) * 1e6
@@ -57,8 +70,12 @@ def run_baseline(name: str, data: ArchDataModule, dataset: str, seed: int) -> Ru
     )
 
 
-def forecast(name: str, data: ArchDataModule) -> torch.Tensor:
+MINIROCKET_NEEDS = "a classification of whole series of at least 9 equal steps (not NaN-padded)"
+
+
+def forecast(name: str, data: ArchDataModule) -> tuple[torch.Tensor, float]:
+    """A forecast baseline's test forecasts in original units, and the seconds spent fitting (0 for the naive)."""
     if not applies(name, data):
         needs = "a season length (--data.season_length)" if isinstance(data, SeriesDataModule) else "a series"
         raise ArchbenchError(f"baseline {name!r} needs {needs}; {data.name} has none")
-    return FORECASTS[name](data)
+    return FITTED[name](data) if name in FITTED else (FORECASTS[name](data), 0.0)

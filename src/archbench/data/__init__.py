@@ -4,7 +4,7 @@ from archbench.data.base import ArchDataModule
 from archbench.data.copy_memory import CopyMemoryDataModule
 from archbench.data.csv import CSVDataModule, CSVSeriesDataModule
 from archbench.data.digits import DigitsSequenceDataModule
-from archbench.data.packaged_series import StatsmodelsSeriesDataModule
+from archbench.data.packaged_series import PackagedSeriesDataModule, StatsmodelsSeriesDataModule
 from archbench.data.packaged_table import PackagedTableDataModule
 from archbench.data.sequence import AddingDataModule, SineDataModule
 from archbench.data.tabular import HousePricesDataModule, SklearnDataModule
@@ -21,6 +21,7 @@ __all__ = [
     "PackagedTableDataModule",
     "SineDataModule",
     "SklearnDataModule",
+    "PackagedSeriesDataModule",
     "StatsmodelsSeriesDataModule",
     "UCRDataModule",
 ]

