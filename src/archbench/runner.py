@@ -37,6 +37,7 @@ from archbench.resume import (
     release_lock,
 )
 from archbench.spec import LINKED_FROM_DATA, RunSpec
+from archbench.use.artifacts import save_preprocessing
 
 # `import lightning` sets this so that asking whether CUDA exists cannot initialise it before a fork. archbench
 # never forks (DDP starts fresh processes, grid workers are spawned), and with it every AdamW step reloads NVML:
@@ -296,6 +297,8 @@ def finish(cli: ArchbenchCLI, record: RunRecord, evaluate: bool = True) -> None:
     record.peak_mem_mb = peak_memory_mb(model.device)
     if trainer.is_global_zero:
         log_final_hparams(trainer, model, record)
+        if record.status == "ok":  # before the record: a folder with run.json holds all that `archbench.load` reads
+            save_preprocessing(data, record.log_dir)
         record.write(Path(record.log_dir) / RECORD_NAME)
 
 

@@ -103,6 +103,7 @@ class CSVDataModule(TabularDataModule):
             note(f"dropped {int(unlabelled.sum())} rows of {source.path} without a target")
             source.keep(unlabelled.index[~unlabelled])
         times = source.sort_by_time(self.time_column, self.missing) if self.time_column else None
+        self.feature_names = list(features)  # the input columns a trained model expects (archbench.use)
         x = pd.DataFrame({c: source.numbers(c) for c in features})
         x = source.fill_gaps(x, self.missing, times)
         source.keep(x.index)

@@ -1,0 +1,164 @@
+"""A user's raw rows as the network's inputs: the run's columns checked, parsed and scaled as in training.
+
+Tables are rows (N, F); sequences are whole series, one row per time step with an optional ``series_id`` column, or an
+array (N, T, C); a series to forecast is one row per time step, cut into windows. Every check is one line naming the
+bad value and what is allowed; nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from archbench.data.csv_file import GAP_TEXTS, exact_numbers, note
+from archbench.errors import ArchbenchError
+
+SERIES_ID = "series_id"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Scaled network inputs (float32) and what each input row stands for: a row, a series id, a window's last row."""
+
+    x: np.ndarray
+    index: list[Any]
+
+
+def as_frame(data: pd.DataFrame | np.ndarray, columns: list[str], what: str) -> pd.DataFrame:
+    """A DataFrame as given, or a 2-D array whose columns are the run's columns in order."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    array = np.asarray(data)
+    if array.ndim != 2 or array.shape[1] != len(columns):
+        raise ArchbenchError(
+            f"{what} has shape {array.shape}; allowed: (rows, {len(columns)}) with columns {', '.join(columns)}"
+        )
+    return pd.DataFrame(array, columns=columns)
+
+
+def select_columns(frame: pd.DataFrame, expected: list[str], known: list[str], source: str) -> pd.DataFrame:
+    """The expected columns in order; one line for a missing one; one note naming the extra ones (ignored)."""
+    names = [str(c) for c in frame.columns]
+    missing = [c for c in expected if c not in names]
+    if missing:
+        raise ArchbenchError(f"column {missing[0]!r} is missing from {source}; expected columns: {', '.join(expected)}")
+    extra = [c for c in names if c not in expected and c not in known]
+    if extra:
+        note(f"ignored {len(extra)} column(s) of {source} that the model does not read: {', '.join(extra)}")
+    return frame.set_axis(names, axis=1)[expected]
+
+
+def numbers(frame: pd.DataFrame, source: str, where: str, allow_gaps: bool = False) -> np.ndarray:
+    """Every column as float64; one line for a text cell (wrong kind) or a gap, with its column and row."""
+    columns = []
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
+            text = column.astype(str).str.strip()
+            gaps = text.str.lower().isin(GAP_TEXTS) | column.isna()
+            values = exact_numbers(text.where(~gaps))
+            bad = values.isna() & ~gaps
+            if bad.any():
+                row = bad.index[bad][0]
+                raise ArchbenchError(
+                    f"column {name!r} of {source} is text ({text[row]!r} at {where} {row}); allowed: numbers, as the"
+                    " model was trained on"
+                )
+        else:
+            values = column.astype(float)
+        gaps = values.isna() | np.isinf(values)
+        if gaps.any() and not allow_gaps:
+            row = gaps.index[gaps][0]
+            raise ArchbenchError(
+                f"column {name!r} of {source} has a gap or an infinite value at {where} {row}; allowed: finite numbers"
+            )
+        columns.append(values.to_numpy(dtype=np.float64))
+    return np.stack(columns, axis=-1) if columns else np.zeros((len(frame), 0))
+
+
+def scaled(raw: np.ndarray, inputs: dict[str, Any]) -> np.ndarray:
+    """Standardised with the training statistics, in float64 and then float32, exactly as the DataModule did."""
+    if inputs.get("normalize_each_series"):
+        from archbench.data.ucr import znormalise
+
+        raw = znormalise(raw)
+    mean, std = np.asarray(inputs["mean"], dtype=np.float64), np.asarray(inputs["std"], dtype=np.float64)
+    return ((raw - mean) / std).astype(np.float32)
+
+
+def table_batch(pre: dict[str, Any], data: pd.DataFrame | np.ndarray, source: str, where: str = "row") -> Batch:
+    """Rows of a table: one input row per row, in the given order."""
+    columns = pre["inputs"]["columns"]
+    frame = select_columns(as_frame(data, columns, source), columns, pre["ignored_columns"], source)
+    if frame.empty:
+        raise ArchbenchError(f"{source} has no rows; allowed: at least one row")
+    return Batch(scaled(numbers(frame, source, where), pre["inputs"]), list(frame.index))
+
+
+def sequence_batch(pre: dict[str, Any], data: pd.DataFrame | np.ndarray, source: str, where: str = "row") -> Batch:
+    """Whole series: an array (N, T, C) or (T, C), or rows of time steps grouped by ``series_id`` (one series
+    without it), each of the run's length."""
+    inputs = pre["inputs"]
+    columns, steps = inputs["columns"], inputs["seq_len"]
+    if isinstance(data, np.ndarray) and data.ndim == 3:
+        array, ids = np.asarray(data, dtype=np.float64), list(range(len(data)))
+        if array.shape[1:] != (steps, len(columns)):
+            raise ArchbenchError(
+                f"{source} has series of shape {array.shape[1:]}; allowed: (N, {steps}, {len(columns)}) as in training"
+            )
+    else:
+        frame = as_frame(data, columns, source)
+        ids_column = frame[SERIES_ID] if SERIES_ID in frame.columns else pd.Series(0, index=frame.index)
+        values = numbers(select_columns(frame, columns, [*pre["ignored_columns"], SERIES_ID], source), source, where)
+        ids = list(dict.fromkeys(ids_column))
+        groups = [values[(ids_column == i).to_numpy()] for i in ids]
+        for i, group in zip(ids, groups, strict=True):
+            if len(group) != steps:
+                raise ArchbenchError(
+                    f"series {i!r} of {source} has {len(group)} rows; allowed: {steps} rows (time steps) per series,"
+                    f" as in training; several series are told apart by a {SERIES_ID} column"
+                )
+        array = np.stack(groups)
+    if not np.isfinite(array).all():
+        raise ArchbenchError(f"{source} holds NaN or infinite values; allowed: finite numbers")
+    return Batch(scaled(array, inputs), ids)
+
+
+def series_batch(
+    pre: dict[str, Any], data: pd.DataFrame | np.ndarray, source: str, windows: bool, where: str = "row"
+) -> Batch:
+    """A series (time steps as rows): its last window, or every window with ``windows``; each labelled by the
+    position (0-based, after sorting by time) of its last row."""
+    series, inputs = pre["series"], pre["inputs"]
+    frame = as_frame(data, inputs["columns"], source)
+    time_column = series["time_column"]
+    if time_column and time_column in frame.columns:
+        frame = frame.loc[time_order(frame[time_column], source, where).index]
+    values = numbers(select_columns(frame, inputs["columns"], pre["ignored_columns"], source), source, where)
+    window = series["window"]
+    if len(values) < window:
+        raise ArchbenchError(
+            f"{source} has {len(values)} rows; allowed: at least {window} rows, the window the model forecasts from"
+        )
+    starts = np.arange(len(values) - window + 1) if windows else np.array([len(values) - window])
+    x = values[starts[:, None] + np.arange(window)]
+    return Batch(scaled(x, inputs), [int(s) + window - 1 for s in starts])
+
+
+def time_order(times: pd.Series, source: str, where: str) -> pd.Series:
+    """A time column as numbers, or else dates, sorted (stable); one line for a cell that is neither."""
+    if pd.api.types.is_numeric_dtype(times) or pd.api.types.is_datetime64_any_dtype(times):
+        parsed = times
+    else:
+        parsed = exact_numbers(times.astype(str))
+        if parsed.isna().any():
+            parsed = pd.to_datetime(times, errors="coerce", format="mixed")
+    if parsed.isna().any():
+        row = parsed.index[parsed.isna()][0]
+        raise ArchbenchError(
+            f"time column {times.name!r} of {source} has {times[row]!r} at {where} {row}; allowed: numbers or dates"
+        )
+    return parsed.sort_values(kind="stable")
