@@ -44,7 +44,7 @@ def run_predict(options: argparse.Namespace) -> int:
 
     model = load(run_folder(options))
     frame = model.predict_frame(read_rows(options.path, options.delimiter), options.windows, source=options.path)
-    text = frame.to_csv(index=False, float_format="%.10g")
+    text = frame.to_csv(index=False)  # floats as Python writes them: they read back exactly
     if options.output:
         write_atomic(options.output, text)
         print(f"archbench: {len(frame)} predictions of {model.arch} written to {options.output}", file=sys.stderr)
