@@ -21,10 +21,12 @@ SERIES_ID = "series_id"
 
 @dataclass(frozen=True)
 class Batch:
-    """Scaled network inputs (float32) and what each input row stands for: a row, a series id, a window's last row."""
+    """Scaled network inputs (float32); ``label`` names what ``index`` gives for each of them, where the output should
+    say it (a series' id, a window's last row), and is None where outputs follow the input rows one for one."""
 
     x: np.ndarray
     index: list[Any]
+    label: str | None = None
 
 
 def as_frame(data: pd.DataFrame | np.ndarray, columns: list[str], what: str) -> pd.DataFrame:
@@ -103,6 +105,7 @@ def sequence_batch(pre: dict[str, Any], data: pd.DataFrame | np.ndarray, source:
     without it), each of the run's length."""
     inputs = pre["inputs"]
     columns, steps = inputs["columns"], inputs["seq_len"]
+    label = None
     if isinstance(data, np.ndarray) and data.ndim == 3:
         array, ids = np.asarray(data, dtype=np.float64), list(range(len(data)))
         if array.shape[1:] != (steps, len(columns)):
@@ -111,7 +114,8 @@ def sequence_batch(pre: dict[str, Any], data: pd.DataFrame | np.ndarray, source:
             )
     else:
         frame = as_frame(data, columns, source)
-        ids_column = frame[SERIES_ID] if SERIES_ID in frame.columns else pd.Series(0, index=frame.index)
+        label = SERIES_ID if SERIES_ID in frame.columns else None
+        ids_column = frame[SERIES_ID] if label else pd.Series(0, index=frame.index)
         values = numbers(select_columns(frame, columns, [*pre["ignored_columns"], SERIES_ID], source), source, where)
         ids = list(dict.fromkeys(ids_column))
         groups = [values[(ids_column == i).to_numpy()] for i in ids]
@@ -124,7 +128,7 @@ def sequence_batch(pre: dict[str, Any], data: pd.DataFrame | np.ndarray, source:
         array = np.stack(groups)
     if not np.isfinite(array).all():
         raise ArchbenchError(f"{source} holds NaN or infinite values; allowed: finite numbers")
-    return Batch(scaled(array, inputs), ids)
+    return Batch(scaled(array, inputs), ids, label)
 
 
 def series_batch(
@@ -145,7 +149,7 @@ def series_batch(
         )
     starts = np.arange(len(values) - window + 1) if windows else np.array([len(values) - window])
     x = values[starts[:, None] + np.arange(window)]
-    return Batch(scaled(x, inputs), [int(s) + window - 1 for s in starts])
+    return Batch(scaled(x, inputs), [int(s) + window - 1 for s in starts], "last_row" if windows else None)
 
 
 def time_order(times: pd.Series, source: str, where: str) -> pd.Series:

@@ -17,7 +17,7 @@ import yaml
 
 from archbench.errors import ArchbenchError
 from archbench.use.artifacts import read_preprocessing
-from archbench.use.inputs import SERIES_ID, Batch, sequence_batch, series_batch, table_batch
+from archbench.use.inputs import Batch, sequence_batch, series_batch, table_batch
 from archbench.use.runs import checkpoint_of, finished_run
 
 ROWS_PER_PASS = 8192  # rows per forward pass: bounds memory on large inputs
@@ -75,9 +75,11 @@ class TrainedModel:
         steps = self.preprocessing["series"]["window"] if self.kind == "series" else inputs["seq_len"]
         return (steps, self.n_features_in_) if steps else (self.n_features_in_,)
 
-    def batch(self, data: pd.DataFrame | np.ndarray, windows: bool = False, source: str = "the input") -> Batch:
-        """The scaled network inputs of raw rows, checked as the run's preprocessing requires."""
-        where = "line" if source.endswith((".csv", ".tsv", ".txt")) else "row"
+    def batch(
+        self, data: pd.DataFrame | np.ndarray, windows: bool = False, source: str = "the input", where: str = "row"
+    ) -> Batch:
+        """The scaled network inputs of raw rows, checked as the run's preprocessing requires; messages name a bad
+        cell's ``where`` (row, or line of a file) by the DataFrame's index."""
         if self.kind == "series":
             return series_batch(self.preprocessing, data, source, windows, where)
         if windows:
@@ -113,9 +115,11 @@ class TrainedModel:
         values = frame[self.output_columns(windows)].to_numpy()
         return values[:, 0] if values.shape[1] == 1 else values
 
-    def predict_frame(self, data: pd.DataFrame | np.ndarray, windows: bool = False, source: str = "the input"):
+    def predict_frame(
+        self, data: pd.DataFrame | np.ndarray, windows: bool = False, source: str = "the input", where: str = "row"
+    ) -> pd.DataFrame:
         """Predictions as a table (what ``archbench predict`` writes), one row per input row, series or window."""
-        batch = self.batch(data, windows, source)
+        batch = self.batch(data, windows, source, where)
         output = self.network_output(batch.x)
         if self.task == "classification":
             proba = probabilities(output)
@@ -127,7 +131,11 @@ class TrainedModel:
             if self.kind == "series" and not windows:
                 values = values.reshape(self.preprocessing["series"]["horizon"], -1)
             frame = pd.DataFrame(values, columns=self.output_columns(windows))
-        return self.labelled(frame, batch, windows)
+        if batch.label:
+            frame.insert(0, batch.label, batch.index)
+        elif self.kind == "series":
+            frame.insert(0, "step", np.arange(1, len(frame) + 1))  # steps after the end of the input
+        return frame
 
     def output_columns(self, windows: bool) -> list[str]:
         """Names of the regression output columns: the targets, or per horizon step with ``windows``."""
@@ -136,16 +144,6 @@ class TrainedModel:
             horizon = self.preprocessing["series"]["horizon"]
             return [f"{c}_t+{h}" for h in range(1, horizon + 1) for c in target["columns"]]
         return list(target["columns"])
-
-    def labelled(self, frame: pd.DataFrame, batch: Batch, windows: bool) -> pd.DataFrame:
-        """The first column says what each row is: a series' id, a window's last row, a forecast's step."""
-        if self.kind == "sequence" and len(batch.index) and batch.index != list(range(len(batch.index))):
-            frame.insert(0, SERIES_ID, batch.index)
-        elif self.kind == "series" and windows:
-            frame.insert(0, "last_row", batch.index)
-        elif self.kind == "series":
-            frame.insert(0, "step", np.arange(1, len(frame) + 1))
-        return frame
 
 
 def probabilities(logits: np.ndarray) -> np.ndarray:

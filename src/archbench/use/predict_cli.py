@@ -43,7 +43,8 @@ def run_predict(options: argparse.Namespace) -> int:
     from archbench.use.load import load
 
     model = load(run_folder(options))
-    frame = model.predict_frame(read_rows(options.path, options.delimiter), options.windows, source=options.path)
+    rows = read_rows(options.path, options.delimiter)
+    frame = model.predict_frame(rows, options.windows, source=options.path, where="line")
     text = frame.to_csv(index=False)  # floats as Python writes them: they read back exactly
     if options.output:
         write_atomic(options.output, text)
