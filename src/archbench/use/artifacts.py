@@ -12,6 +12,7 @@ bad file is a clear message, not an unpickling error. Format, version 1::
         "mean": [...], "std": [...], # standardised with the training split's statistics: (x - mean) / std
         "seq_len": 0,                # steps of each sequence (0 for a table)
         "normalize_each_series": false,  # z-normalise each series and channel over time first (UCR/UEA convention)
+        "pads_with_nan": false,      # shorter series are padded at the end with NaN steps (unequal_length: pad)
         "column_transformer": null   # the fitted table encoders/imputers/scalers, where the data has them
       },
       "ignored_columns": [...],      # columns of the training file that are not inputs (target, time, dropped)
@@ -91,6 +92,7 @@ def describe(data: ArchDataModule) -> dict[str, Any]:
             "std": list(prepared.feature_std),
             "seq_len": data.seq_len,
             "normalize_each_series": isinstance(data, UCRDataModule) and data.normalize,
+            "pads_with_nan": data.pads_with_nan,
             "column_transformer": None,
         },
         "ignored_columns": [c for c in ignored if isinstance(c, str)],

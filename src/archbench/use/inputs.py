@@ -118,17 +118,23 @@ def sequence_batch(pre: dict[str, Any], data: pd.DataFrame | np.ndarray, source:
         ids_column = frame[SERIES_ID] if label else pd.Series(0, index=frame.index)
         values = numbers(select_columns(frame, columns, [*pre["ignored_columns"], SERIES_ID], source), source, where)
         ids = list(dict.fromkeys(ids_column))
-        groups = [values[(ids_column == i).to_numpy()] for i in ids]
-        for i, group in zip(ids, groups, strict=True):
-            if len(group) != steps:
-                raise ArchbenchError(
-                    f"series {i!r} of {source} has {len(group)} rows; allowed: {steps} rows (time steps) per series,"
-                    f" as in training; several series are told apart by a {SERIES_ID} column"
-                )
-        array = np.stack(groups)
-    if not np.isfinite(array).all():
+        array = np.stack([sequence_steps(values[(ids_column == i).to_numpy()], i, inputs, source) for i in ids])
+    padding = np.isnan(array) if inputs["pads_with_nan"] else np.zeros(array.shape, dtype=bool)
+    if not (np.isfinite(array) | padding).all():
         raise ArchbenchError(f"{source} holds NaN or infinite values; allowed: finite numbers")
     return Batch(scaled(array, inputs), ids, label)
+
+
+def sequence_steps(rows: np.ndarray, series: Any, inputs: dict[str, Any], source: str) -> np.ndarray:
+    """One series' rows (T, C): the run's length, or shorter and padded with NaN steps where the run read padding."""
+    steps = inputs["seq_len"]
+    if len(rows) == steps or (inputs["pads_with_nan"] and 0 < len(rows) < steps):
+        return np.concatenate([rows, np.full((steps - len(rows), rows.shape[1]), np.nan)])
+    most = "at most " if inputs["pads_with_nan"] else ""
+    raise ArchbenchError(
+        f"series {series!r} of {source} has {len(rows)} rows; allowed: {most}{steps} rows (time steps) per series, as"
+        f" in training; several series are told apart by a {SERIES_ID} column"
+    )
 
 
 def series_batch(

@@ -21,9 +21,11 @@ def finished_run(run_dir: str | Path) -> RunRecord:
     if not folder.is_dir():
         raise ArchbenchError(f"run folder {folder} does not exist; allowed: a run folder (lightning_logs/...)")
     if not (folder / RECORD_NAME).is_file():
+        inside = sorted(p.parent.name for p in folder.glob(f"*/{RECORD_NAME}"))
+        allowed = f"one of the runs inside: {', '.join(inside)}" if inside else "a folder where a run ended"
         raise ArchbenchError(
-            f"{folder} is not a finished run: it has no {RECORD_NAME}; allowed: a folder where a run ended"
-            " (it prints 'logs: <folder>')"
+            f"{folder} is not a finished run: it has no {RECORD_NAME}; allowed: {allowed}"
+            " (a run prints 'logs: <folder>')"
         )
     try:
         record = RunRecord.read(folder / RECORD_NAME)
