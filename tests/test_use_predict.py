@@ -221,3 +221,20 @@ def test_a_run_saved_by_an_incompatible_version_is_refused(runs, tmp_path, capsy
     rows.write_text("age\n1\n")
     message = rejected(capsys, tmp_path, "predict", str(copy), "--data.path", str(rows))
     assert "format version 99" in message and "archbench 9.0" in message and "reads version 1" in message
+
+
+def test_windows_on_a_table_run_is_refused(runs, tmp_path, capsys):
+    path = tmp_path / "rows.csv"
+    newest_rows(wine_table()).to_csv(path, index=False)
+    message = rejected(capsys, tmp_path, "predict", str(runs["wine_csv"]), "--data.path", str(path), "--windows")
+    assert "windows is for a series" in message
+
+
+def test_a_moved_run_folder_loads_its_own_checkpoint(runs, tmp_path):
+    moved = tmp_path / "moved"
+    shutil.copytree(runs["diabetes"], moved)
+    record = json.loads((moved / "run.json").read_text())
+    tested = Path(record["checkpoint"]).name
+    (moved / "run.json").write_text(json.dumps({**record, "checkpoint": f"/gone/checkpoints/{tested}"}))
+    x = np.linspace(-0.1, 0.1, 20).reshape(2, 10)
+    assert np.array_equal(archbench.load(moved).predict(x), archbench.load(runs["diabetes"]).predict(x))
