@@ -238,3 +238,15 @@ def test_a_moved_run_folder_loads_its_own_checkpoint(runs, tmp_path):
     (moved / "run.json").write_text(json.dumps({**record, "checkpoint": f"/gone/checkpoints/{tested}"}))
     x = np.linspace(-0.1, 0.1, 20).reshape(2, 10)
     assert np.array_equal(archbench.load(moved).predict(x), archbench.load(runs["diabetes"]).predict(x))
+
+
+def test_a_series_run_with_a_target_transform_is_refused_rather_than_predicted_wrong(runs, tmp_path, capsys):
+    copy = tmp_path / "run"
+    shutil.copytree(runs["nile"], copy)
+    saved = json.loads((copy / "preprocessing.json").read_text())
+    saved["target"]["transform"] = {"difference": 1, "seasonal_lag": 0, "log": False}
+    (copy / "preprocessing.json").write_text(json.dumps(saved))
+    path = tmp_path / "flows.csv"
+    nile_test_part(runs["nile"]).to_csv(path, index=False)
+    message = rejected(capsys, tmp_path, "predict", str(copy), "--data.path", str(path))
+    assert "transformed target" in message and "'difference': 1" in message

@@ -16,7 +16,8 @@ bad file is a clear message, not an unpickling error. Format, version 1::
         "column_transformer": null   # the fitted table encoders/imputers/scalers, where the data has them
       },
       "ignored_columns": [...],      # columns of the training file that are not inputs (target, time, dropped)
-      "target": {"columns": [...], "mean": [...], "std": [...], "steps": 0, "transform": null},
+      "target": {"columns": [...], "mean": [...], "std": [...], "steps": 0,
+                 "transform": null},         # a series' target transform ({"difference": 1, ...}) where it has one
       "classes": [...],              # class labels in the order of the network's outputs (classification)
       "series": {"window": 32, "horizon": 1, "target_columns": [...], "covariate_columns": [...],
                  "time_column": null}   # kind "series" only, else null
@@ -27,6 +28,7 @@ Regression outputs are standardised targets: ``output * target.std + target.mean
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,11 +103,17 @@ def describe(data: ArchDataModule) -> dict[str, Any]:
             "mean": list(prepared.target_mean),
             "std": list(prepared.target_std),
             "steps": data.target_steps,
-            "transform": None,
+            "transform": target_transform(data),
         },
         "classes": data.class_names,
         "series": series_section(data, time_column) if kind == "series" else None,
     }
+
+
+def target_transform(data: ArchDataModule) -> dict[str, Any] | None:
+    """A series' target transform (log, differencing) as its fields, where the data has one; None otherwise."""
+    transform = getattr(data, "transform", None)
+    return dataclasses.asdict(transform) if dataclasses.is_dataclass(transform) else None
 
 
 def series_section(data: ArchDataModule, time_column: str | None) -> dict[str, Any]:

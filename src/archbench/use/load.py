@@ -88,13 +88,22 @@ class TrainedModel:
             return sequence_batch(self.preprocessing, data, source, where)
         return table_batch(self.preprocessing, data, source, where)
 
-    def network_output(self, x: np.ndarray) -> np.ndarray:
-        """The raw network output (float32) of scaled inputs, in passes of ``ROWS_PER_PASS`` rows."""
-        if self.preprocessing["target"]["steps"]:
+    def check_predictable(self) -> None:
+        """One line for a run whose outputs predict cannot turn into values yet; its network still exports."""
+        target = self.preprocessing["target"]
+        if target["steps"]:
             raise ArchbenchError(
                 f"{self.preprocessing['dataset']} predicts a value at every step; allowed here: runs with one"
                 " prediction per sample (export the network instead)"
             )
+        if any((target.get("transform") or {}).values()):
+            raise ArchbenchError(
+                f"this run forecasts a transformed target ({target['transform']}), which predict does not undo yet;"
+                " allowed: a run without --data.log, --data.difference or --data.seasonal_difference"
+            )
+
+    def network_output(self, x: np.ndarray) -> np.ndarray:
+        """The raw network output (float32) of scaled inputs, in passes of ``ROWS_PER_PASS`` rows."""
         tensor = torch.as_tensor(x)
         with torch.inference_mode():
             parts = [self.network(tensor[i : i + ROWS_PER_PASS]) for i in range(0, len(tensor), ROWS_PER_PASS)]
@@ -104,6 +113,7 @@ class TrainedModel:
         """Class probabilities (N, classes), columns in ``classes_`` order."""
         if self.task != "classification":
             raise ArchbenchError("predict_proba is for classification; this run is a regression")
+        self.check_predictable()
         return probabilities(self.network_output(self.batch(data, windows).x))
 
     def predict(self, data: pd.DataFrame | np.ndarray, windows: bool = False) -> np.ndarray:
@@ -119,6 +129,7 @@ class TrainedModel:
         self, data: pd.DataFrame | np.ndarray, windows: bool = False, source: str = "the input", where: str = "row"
     ) -> pd.DataFrame:
         """Predictions as a table (what ``archbench predict`` writes), one row per input row, series or window."""
+        self.check_predictable()
         batch = self.batch(data, windows, source, where)
         output = self.network_output(batch.x)
         if self.task == "classification":
