@@ -109,12 +109,12 @@ class TrainedModel:
             parts = [self.network(tensor[i : i + ROWS_PER_PASS]) for i in range(0, len(tensor), ROWS_PER_PASS)]
         return torch.cat(parts).float().numpy()
 
-    def predict_proba(self, data: pd.DataFrame | np.ndarray, windows: bool = False) -> np.ndarray:
+    def predict_proba(self, data: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Class probabilities (N, classes), columns in ``classes_`` order."""
         if self.task != "classification":
             raise ArchbenchError("predict_proba is for classification; this run is a regression")
         self.check_predictable()
-        return probabilities(self.network_output(self.batch(data, windows).x))
+        return probabilities(self.network_output(self.batch(data).x))
 
     def predict(self, data: pd.DataFrame | np.ndarray, windows: bool = False) -> np.ndarray:
         """Labels (classification) or values in the original units: (N,) for one target, else (N, targets); a
