@@ -132,6 +132,8 @@ def test_sequence_rows_with_a_series_id_give_one_prediction_per_series_in_input_
     frame = model.predict_frame(rows)
     assert list(frame["series_id"]) == ["c", "a", "b"]
     assert np.array_equal(frame["prediction"], model.predict(series))
+    proba = model.predict_proba(series)
+    assert proba.shape == (3, 2) and np.array_equal(model.classes_[proba.argmax(axis=1)], model.predict(series))
 
 
 def test_exported_networks_match_pytorch_on_a_trained_runs_test_split(runs, tmp_path):
