@@ -173,6 +173,10 @@ def top_parser() -> OneLineParser:
     add_predict_options(predict)
     export = commands.add_parser("export", help="export a trained run's network to ONNX or TorchScript, with a sidecar")
     add_export_options(export)
+    datasets = commands.add_parser("datasets", help="the dataset catalogue: a table, --json, or one entry by name")
+    datasets.add_argument("name", nargs="?", help="one dataset: its facts and citation")
+    datasets.add_argument("--json", action="store_true", help="print JSON (a list of objects, or one object)")
+    add_configs_option(datasets)
     slurm = commands.add_parser("slurm", help="write (and submit) sbatch scripts: a study array or a DDP run")
     jobs = slurm.add_subparsers(dest="slurm_command", metavar="slurm_command", parser_class=OneLineParser)
     array = jobs.add_parser("compare", help="an sbatch array over the cells of a study")
@@ -358,6 +362,12 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
         from archbench.use import predict_cli
 
         return predict_cli.run_predict(options) if command == "predict" else predict_cli.run_export(options)
+    if command == "datasets":
+        if extra:
+            raise ArchbenchError(f"unknown option {extra[0]}; allowed: see archbench datasets --help")
+        from archbench.datasets_command import run_datasets
+
+        return run_datasets(options.name, options.json)
     if command == "slurm" and options.slurm_command is None:
         raise ArchbenchError("archbench slurm: a command is needed; allowed: compare, fit")
     chosen = parser._subparsers._group_actions[0].choices[command]  # noqa: SLF001 - the subcommand's own options

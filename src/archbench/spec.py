@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from archbench.catalog import data_config, data_path, expand_datasets
 from archbench.configs import config_path
 from archbench.errors import ArchbenchError
 
@@ -26,7 +27,7 @@ STUDY_FILE = "study.yaml"  # a study as run, saved beside its report
 # What the DataModule tells every model: its shapes, target statistics and label mapping.
 LINKED_FROM_DATA = (
     "task", "input_size", "seq_len", "output_size", "target_steps", "target_mean", "target_std", "target_names",
-    "class_names",
+    "class_names", "categorical_cardinalities",
 )  # fmt: skip
 # How a study's models are trained and which checkpoint is tested (`protocol:` in a study file). Its tokens come
 # before every other override of a cell, so a study can still change any of them.
@@ -149,7 +150,7 @@ class RunSpec:
                 .get("init_args", {})
                 .get(name)
             )
-        return (yaml.safe_load(config_path("data", self.data).read_text()) or {}).get("init_args", {}).get(name)
+        return (data_config(self.data).get("init_args") or {}).get(name)
 
     @property
     def dataset_label(self) -> str:
@@ -165,22 +166,22 @@ class RunSpec:
         if self.config_file:
             return [Path(self.config_file)]
         if self.kind == "baseline":
-            return [config_path("data", self.data)]
-        return [config_path("model", self.arch), config_path("data", self.data), config_path("trainer", self.trainer)]
+            return [data_path(self.data)]
+        return [config_path("model", self.arch), data_path(self.data), config_path("trainer", self.trainer)]
 
     def data_args(self) -> list[str]:
         """The dataset's LightningCLI arguments: its YAML, then its overrides (what a baseline parses too)."""
         if self.config_file:
             data = (yaml.safe_load(Path(self.config_file).read_text()) or {}).get("data")
             return ["--data", json.dumps(data), *self.group_tokens("data")]
-        return ["--data", str(config_path("data", self.data)), *self.group_tokens("data")]
+        return ["--data", json.dumps(data_config(self.data)), *self.group_tokens("data")]
 
     def lightning_args(self) -> list[str]:
         """The full LightningCLI argument list of this run."""
         if self.config_file:
             args = ["--config", self.config_file]
         else:
-            args = ["--model", str(config_path("model", self.arch)), "--data", str(config_path("data", self.data)),
+            args = ["--model", str(config_path("model", self.arch)), "--data", json.dumps(data_config(self.data)),
                     "--trainer", str(config_path("trainer", self.trainer))]  # fmt: skip
         args += ["--seed_everything", str(self.seed), "--run_name", self.run_name, "--log_root", self.log_root]
         args += ["--run_prefix", self.run_prefix] + (["--run_version", self.run_version] if self.run_version else [])
@@ -339,7 +340,7 @@ class StudySpec:
         for arch in self.archs:
             config_path("model", arch)  # one clear error for an unknown name, before anything runs
         for dataset in self.datasets:
-            config_path("data", dataset)
+            data_path(dataset)
         config_path("trainer", self.trainer)
 
     @property
@@ -400,6 +401,8 @@ def load_study(name_or_path: str) -> dict[str, Any]:
         raise ArchbenchError(f"study {path}: unknown key {unknown[0]!r}; allowed: {', '.join(sorted(STUDY_KEYS))}")
     if isinstance(settings.get("seeds"), int):
         settings["seeds"] = list(range(settings["seeds"]))
+    if "datasets" in settings:
+        settings["datasets"] = expand_datasets(settings["datasets"])
     return settings
 
 

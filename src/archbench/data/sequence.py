@@ -81,6 +81,11 @@ class SeriesDataModule(ArchDataModule):
             found.update(column_errors(seasonal, target, names, "_seasonal_naive"))
         return found
 
+    def observed_facts(self) -> dict[str, int]:
+        """Time steps of the whole series, and its columns as channels (window and horizon are options)."""
+        series = self.load_series()
+        return {"rows": int(series.shape[0]), "channels": int(series.shape[1])}
+
     def load_splits(self) -> Splits:
         series = self.load_series()
         parts = chronological_split(series, self.val_fraction, self.test_fraction, self.name)
