@@ -13,7 +13,8 @@ bad file is a clear message, not an unpickling error. Format, version 1::
         "seq_len": 0,                # steps of each sequence (0 for a table)
         "normalize_each_series": false,  # z-normalise each series and channel over time first (UCR/UEA convention)
         "pads_with_nan": false,      # shorter series are padded at the end with NaN steps (unequal_length: pad)
-        "column_transformer": null   # the fitted table encoders/imputers/scalers, where the data has them
+        "column_transformer": null   # a table's fitted encoders, imputers and scalers (data/preprocess.py's
+                                     # document: raw columns in, the model's inputs out), where it has them
       },
       "ignored_columns": [...],      # columns of the training file that are not inputs (target, time, dropped)
       "target": {"columns": [...], "mean": [...], "std": [...], "steps": 0,
@@ -66,10 +67,19 @@ def input_columns(data: ArchDataModule, kind: str) -> list[str]:
 
 def target_columns(data: ArchDataModule) -> list[str]:
     """The names of the predicted values: a table's target column, a series' forecast columns, else the data's."""
-    target = getattr(data, "target", None)
-    if isinstance(target, str) and data.task == "regression" and data.output_size == 1:
+    target = target_column(data)
+    if target and data.task == "regression" and data.output_size == 1:
         return [target]
     return list(data.target_names)
+
+
+def target_column(data: ArchDataModule) -> str | None:
+    """The column a table's target was read from: a CSV's ``target``, a packaged table's ``target_column``."""
+    for name in ("target", "target_column"):
+        value = getattr(data, name, None)
+        if isinstance(value, str):
+            return value
+    return None
 
 
 def describe(data: ArchDataModule) -> dict[str, Any]:
@@ -79,8 +89,10 @@ def describe(data: ArchDataModule) -> dict[str, Any]:
 
     kind = data_kind(data)
     prepared = data.prepared
+    fitted = getattr(data, "fitted", None)  # a table's fitted column transformer (data/preprocess.py)
     time_column = getattr(data, "time_column", None)
-    ignored = [getattr(data, "target", None), time_column, *(getattr(data, "drop_columns", None) or [])]
+    ignored = [target_column(data), time_column, *(getattr(data, "drop_columns", None) or [])]
+    ignored += list(fitted.left_out) if fitted is not None else []
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -89,13 +101,13 @@ def describe(data: ArchDataModule) -> dict[str, Any]:
         "task": data.task,
         "kind": kind,
         "inputs": {
-            "columns": input_columns(data, kind),
+            "columns": fitted.input_names if fitted is not None else input_columns(data, kind),
             "mean": list(prepared.feature_mean),
             "std": list(prepared.feature_std),
             "seq_len": data.seq_len,
             "normalize_each_series": isinstance(data, UCRDataModule) and data.normalize,
             "pads_with_nan": data.pads_with_nan,
-            "column_transformer": None,
+            "column_transformer": data.preprocessing.to_json() if fitted is not None else None,
         },
         "ignored_columns": [c for c in ignored if isinstance(c, str)],
         "target": {

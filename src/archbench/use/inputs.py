@@ -92,12 +92,34 @@ def scaled(raw: np.ndarray, inputs: dict[str, Any]) -> np.ndarray:
 
 
 def table_batch(pre: dict[str, Any], data: pd.DataFrame | np.ndarray, source: str, where: str = "row") -> Batch:
-    """Rows of a table: one input row per row, in the given order."""
-    columns = pre["inputs"]["columns"]
+    """Rows of a table: one input row per row, in the given order; through the run's fitted column transformer
+    (categories as codes, an unseen one the unknown code; gaps imputed where training imputed them) where it has one."""
+    inputs = pre["inputs"]
+    columns = inputs["columns"]
     frame = select_columns(as_frame(data, columns, source), columns, pre["ignored_columns"], source)
     if frame.empty:
         raise ArchbenchError(f"{source} has no rows; allowed: at least one row")
-    return Batch(scaled(numbers(frame, source, where), pre["inputs"]), list(frame.index))
+    if not inputs.get("column_transformer"):
+        return Batch(scaled(numbers(frame, source, where), inputs), list(frame.index))
+    from archbench.data.preprocess import NumericColumn, Preprocessing
+
+    fitted = Preprocessing.from_json(inputs["column_transformer"])
+    parsed = {}
+    for column in fitted.columns:
+        values = frame[[column.name]]
+        if isinstance(column, NumericColumn):  # parsed here: exact floats, and a text cell named with its line
+            parsed[column.name] = numbers(values, source, where, allow_gaps=column.fill is not None)[:, 0]
+        else:
+            parsed[column.name] = category_values(values[column.name])
+    return Batch(scaled(fitted.transform(pd.DataFrame(parsed, index=frame.index)), inputs), list(frame.index))
+
+
+def category_values(values: pd.Series) -> pd.Series:
+    """A categorical column with its gaps (empty cells, "NA", ...) as NaN, as the training rows had them."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return values
+    gaps = values.isna() | values.astype(str).str.strip().str.lower().isin(GAP_TEXTS)
+    return values.where(~gaps, np.nan)
 
 
 def sequence_batch(pre: dict[str, Any], data: pd.DataFrame | np.ndarray, source: str, where: str = "row") -> Batch:
