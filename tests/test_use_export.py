@@ -82,3 +82,30 @@ def test_every_architecture_is_exportable_and_one_that_is_not_gets_one_line_and_
     with pytest.raises(ArchbenchError, match=r"^svd cannot be exported to onnx: .*linalg_svdvals") as raised:
         export(model, "onnx", tmp_path / "net.onnx")
     assert "\n" not in str(raised.value) and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("arch", ["mlp", "lstm"])
+def test_a_table_with_category_codes_exports_with_a_dynamic_batch(arch, tmp_path):
+    """Codes are one-hot encoded inside the network (models/tabular_inputs.py); unknown and out-of-range codes too."""
+    spec = RunSpec(arch=arch, data="wine")
+    init_args = yaml.safe_load(config_path("model", arch).read_text()).get("init_args", {})
+    torch.manual_seed(0)
+    network = class_of("model", spec)(**init_args, task="regression", input_size=4, categorical_cardinalities=[3, 5])
+    wine = describe(task_data("wine"))
+    columns = {
+        **wine["inputs"],
+        "columns": ["a", "b", "c", "d"],
+        "mean": [0.0] * 4,
+        "std": [1.0] * 4,
+        "column_transformer": None,
+    }
+    preprocessing = {**wine, "inputs": columns, "task": "regression", "classes": []}
+    model = TrainedModel(network.eval(), preprocessing, tmp_path, arch)
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.standard_normal((37, 2)), rng.integers(0, 7, size=(37, 2))], axis=1).astype(np.float32)
+    expected = model.network_output(x)
+    session = onnxruntime.InferenceSession(str(export(model, "onnx", tmp_path / "net.onnx")[0]))
+    assert np.abs(session.run(None, {"x": x})[0] - expected).max() <= TOLERANCE
+    with torch.inference_mode():
+        traced = torch.jit.load(str(export(model, "torchscript", tmp_path / "net.pt")[0]))(torch.as_tensor(x))
+    assert np.abs(traced.numpy() - expected).max() <= TOLERANCE

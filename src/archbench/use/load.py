@@ -70,10 +70,14 @@ class TrainedModel:
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        """One sample's input shape: (F,) for a table, (T, C) for a sequence or a series window."""
+        """One sample's network input shape: (F,) for a table (the column transformer's outputs where it has one:
+        missing indicators add columns), (T, C) for a sequence or a series window."""
         inputs = self.preprocessing["inputs"]
         steps = self.preprocessing["series"]["window"] if self.kind == "series" else inputs["seq_len"]
-        return (steps, self.n_features_in_) if steps else (self.n_features_in_,)
+        if steps:
+            return (steps, self.n_features_in_)
+        transformer = inputs.get("column_transformer")
+        return (len(transformer["outputs"]) if transformer else self.n_features_in_,)
 
     def batch(
         self, data: pd.DataFrame | np.ndarray, windows: bool = False, source: str = "the input", where: str = "row"
