@@ -45,7 +45,8 @@ def wine_table() -> pd.DataFrame:
     """Wine with text labels and a `day` column; rows shuffled, so the newest rows (the test split) hold every class."""
     wine = load_wine(as_frame=True).frame.sample(frac=1.0, random_state=0).reset_index(drop=True)
     wine["target"] = wine["target"].map(WINE_CLASSES)
-    return wine.rename(columns={"od280/od315_of_diluted_wines": "od280"}).assign(day=range(len(wine)))
+    region = np.random.default_rng(0).choice(["north", "south", "east"], size=len(wine))  # a text category column
+    return wine.rename(columns={"od280/od315_of_diluted_wines": "od280"}).assign(region=region, day=range(len(wine)))
 
 
 @pytest.fixture(scope="module")
@@ -80,16 +81,27 @@ def test_predict_on_the_test_rows_of_a_csv_gives_the_runs_accuracy_and_labels(ru
     assert np.allclose(preds.filter(like="proba_").sum(axis=1), 1.0, atol=1e-6)
 
 
+def test_an_unseen_category_and_a_category_gap_read_as_the_unknown_code(runs):
+    model = archbench.load(runs["wine_csv"])
+    row = newest_rows(wine_table()).drop(columns=["target"]).head(1)
+    rows = pd.concat([row.assign(region=value) for value in ("atlantis", None, "north", "south")])
+    proba = model.predict_proba(rows)
+    assert np.array_equal(proba[0], proba[1])  # both the unknown code
+    assert not np.array_equal(proba[0], proba[2]) and not np.array_equal(proba[2], proba[3])
+
+
 def test_load_is_an_estimator_whose_predictions_give_the_runs_mse_on_a_regression_table(runs):
     model = archbench.load(runs["diabetes"])
     data = build_datamodule(RunSpec(arch="linear", data="diabetes", config_file=str(runs["diabetes"] / "config.yaml")))
-    splits = data.load_splits()
+    table, y = data.load_table()  # the raw rows, and the run's own test rows among them
+    test_rows, y_test = table.iloc[data.split_rows(y)[2]], y[data.split_rows(y)[2]]
     assert list(model.feature_names_in_) == ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]
-    frame = pd.DataFrame(splits.x_test, columns=model.feature_names_in_)[::-1]  # column order by name, any row order
+    frame = test_rows[::-1]  # any row order, any column order
     predicted = model.predict(frame[sorted(frame.columns)])
-    mse = mean_squared_error(splits.y_test[::-1, 0], predicted)
+    mse = mean_squared_error(y_test[::-1], predicted)
     assert mse == pytest.approx(record_of(runs["diabetes"])["metrics"]["test/mse"], rel=1e-6)
-    assert np.allclose(model.predict(splits.x_test), predicted[::-1], rtol=1e-6)  # an array: columns in training order
+    array = test_rows.to_numpy()  # an array: the columns in training order
+    assert np.allclose(model.predict(array), predicted[::-1], rtol=1e-6)
 
 
 def nile_test_part(run: Path) -> pd.DataFrame:
@@ -148,7 +160,10 @@ def test_exported_networks_match_pytorch_on_a_trained_runs_test_split(runs, tmp_
     with torch.inference_mode():
         assert np.abs(torch.jit.load(str(torchscript_file))(torch.as_tensor(x)).numpy() - expected).max() <= 1e-5
     sidecar = json.loads((tmp_path / "wine.json").read_text())
-    assert sidecar["classes"] == sorted(WINE_CLASSES.values()) and sidecar["input"]["shape"] == ["batch", 13]
+    assert sidecar["classes"] == sorted(WINE_CLASSES.values()) and sidecar["input"]["shape"] == [
+        "batch",
+        14,
+    ]  # 13 numbers, 1 category code
     assert sidecar["preprocessing"] == json.loads((runs["wine_csv"] / "preprocessing.json").read_text())
 
 
