@@ -118,7 +118,8 @@ def fit_and_predict(name: str, data: ArchDataModule, seed: int) -> tuple[torch.T
     model = SKLEARN[name][0 if regression else 1](inputs)
     started = time.perf_counter()
     single_target = regression and y["train"].shape[1] == 1
-    model.fit(x["train"], y["train"][:, 0] if single_target and not hasattr(model, "estimator") else y["train"])
+    wraps_columns = isinstance(model, MultiOutputRegressor)  # fits one model per target column: takes 2-D targets
+    model.fit(x["train"], y["train"][:, 0] if single_target and not wraps_columns else y["train"])
     train_time = time.perf_counter() - started
     started = time.perf_counter()
     if regression:

@@ -65,8 +65,8 @@ class PackagedTableDataModule(TabularDataModule):
             note(f"dropped {int(unlabelled.sum())} rows of {self.dataset} without a target {self.target_column!r}")
             frame = frame[~unlabelled]
         features = frame.drop(columns=[self.target_column, *self.drop_columns])
-        if self.missing == "drop":
-            gaps = features.isna().any(axis=1)
+        gaps = features.isna().any(axis=1)
+        if self.missing == "drop" and gaps.any():
             note(f"missing=drop: dropped {int(gaps.sum())} rows of {self.dataset} with a gap")
             features, frame = features[~gaps], frame[~gaps]
         target = frame[self.target_column]
