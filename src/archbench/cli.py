@@ -143,6 +143,28 @@ def add_sbatch_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--submit", action="store_true", help="submit it with sbatch")
 
 
+# archbench predict / export (archbench.use): a trained run applied to new rows, or saved as a portable network.
+def add_use_run_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", metavar="RUN", help="a run folder, or a study name with --data and --arch")
+    parser.add_argument("--data", dest="study_data", help="with a study name: the dataset of the run to use")
+    parser.add_argument("--arch", help="with a study name: the architecture (the seed with the best val/loss)")
+    parser.add_argument("--reports_root", default="reports", help="where studies are (default reports)")
+
+
+def add_predict_options(parser: argparse.ArgumentParser) -> None:
+    add_use_run_argument(parser)
+    parser.add_argument("--data.path", dest="path", required=True, help="new rows: a CSV file, or .npy (N, T, C)")
+    parser.add_argument("--data.delimiter", dest="delimiter", default=",", help="the CSV's delimiter (default ,)")
+    parser.add_argument("--output", help="where to write the predictions as CSV (default: print them)")
+    parser.add_argument("--windows", action="store_true", help="a series: forecast after every window of the file")
+
+
+def add_export_options(parser: argparse.ArgumentParser) -> None:
+    add_use_run_argument(parser)
+    parser.add_argument("--format", required=True, choices=("onnx", "torchscript"), help="onnx or torchscript")
+    parser.add_argument("--output", help="the file (default <run>/model.onnx or model.pt); a .json sidecar beside it")
+
+
 def top_parser() -> OneLineParser:
     parser = OneLineParser(
         prog="archbench",
@@ -178,6 +200,10 @@ def top_parser() -> OneLineParser:
     report.add_argument("grid", help="a folder written by compare, or a study name under reports/")
     report.add_argument("--reports_root", default="reports")
     add_margin_option(report)
+    predict = commands.add_parser("predict", help="predict with a trained run on new rows (CSV, or .npy series)")
+    add_predict_options(predict)
+    export = commands.add_parser("export", help="export a trained run's network to ONNX or TorchScript, with a sidecar")
+    add_export_options(export)
     datasets = commands.add_parser("datasets", help="the dataset catalogue: a table, --json, or one entry by name")
     datasets.add_argument("name", nargs="?", help="one dataset: its facts and citation")
     datasets.add_argument("--json", action="store_true", help="print JSON (a list of objects, or one object)")
@@ -392,6 +418,12 @@ def dispatch(options: argparse.Namespace, extra: list[str], parser: OneLineParse
         from archbench.compare import run_report
 
         return run_report(str(grid), options.reports_root, options.margin, options.alpha)
+    if command in ("predict", "export"):
+        if extra:
+            raise ArchbenchError(f"unknown option {extra[0]}; allowed: see archbench {command} --help")
+        from archbench.use import predict_cli
+
+        return predict_cli.run_predict(options) if command == "predict" else predict_cli.run_export(options)
     if command == "datasets":
         if extra:
             raise ArchbenchError(f"unknown option {extra[0]}; allowed: see archbench datasets --help")

@@ -24,6 +24,7 @@ from archbench.record import RECORD_NAME, RunRecord, scored_predictions
 from archbench.resolve import ResolvedRun, resolve
 from archbench.resume import VERSION_ENV, release_lock
 from archbench.spec import RunSpec
+from archbench.use.artifacts import save_preprocessing
 
 NOT_HPARAMS = ("target_mean", "target_std", "target_names", "mase_scale")  # data statistics, not choices
 
@@ -104,6 +105,8 @@ def finish(built: Assembled, record: RunRecord, evaluate: bool = True) -> None:
     record.peak_mem_mb = peak_memory_mb(model.device)
     if trainer.is_global_zero:
         log_final_hparams(trainer, model, record)
+        if record.status == "ok":  # before the record: a folder with run.json holds all that `archbench.load` reads
+            save_preprocessing(data, record.log_dir)
         record.write(Path(record.log_dir) / RECORD_NAME)
 
 

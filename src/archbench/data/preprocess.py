@@ -12,7 +12,9 @@ baselines and a later ``archbench predict`` apply the same state. Its output, fo
 in training, then the F_cat categorical columns as integer codes, 0 the unknown/missing/infrequent code and
 1..K the categories in ``categories`` order (``cardinality`` K + 1).
 
-The file ``preprocessing.json`` in a run folder (format ``archbench-preprocessing``, version 1)::
+The state, as a run folder's ``preprocessing.json`` holds it under ``inputs.column_transformer`` (the run's document,
+``archbench/use/artifacts.py``, adds what every dataset needs beside it) and as ``TabularDataModule.setup`` first
+writes it alone (format ``archbench-preprocessing``, version 1)::
 
     {
       "format": "archbench-preprocessing",

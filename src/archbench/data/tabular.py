@@ -128,6 +128,7 @@ class SklearnDataModule(TabularDataModule):
 
     def load_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         bunch = self.LOADERS[self.name][0]()
+        self.feature_names = list(bunch.feature_names)  # the input columns a trained model expects (archbench.use)
         return bunch.data.astype(np.float64), bunch.target
 
     def load_table(self) -> tuple[pd.DataFrame, np.ndarray]:

@@ -31,6 +31,6 @@ class OneHotCategories(nn.Module):
         count = len(self.cardinalities)
         numbers, codes = x[:, : x.shape[1] - count], x[:, x.shape[1] - count :].long()
         codes = torch.where((codes < 0) | (codes > self.limits), torch.zeros_like(codes), codes)
-        encoded = x.new_zeros(len(x), sum(self.cardinalities))
+        encoded = x.new_zeros(x.shape[0], sum(self.cardinalities))
         encoded.scatter_(1, codes + self.offsets, 1.0)
         return torch.cat([numbers, encoded], dim=1)
