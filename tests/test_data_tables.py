@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,10 +14,11 @@ from threadpoolctl import threadpool_limits
 from archbench.baselines import run_baseline
 from archbench.build import build_datamodule
 from archbench.configs import available, config_path
-from archbench.data.preprocess import FILE_NAME, Preprocessing
+from archbench.data.preprocess import Preprocessing
 from archbench.errors import ArchbenchError
 from archbench.models.tabular_inputs import OneHotCategories
 from archbench.spec import RunSpec
+from archbench.use.artifacts import read_preprocessing
 
 
 def test_one_hot_categories_match_torch_one_hot_per_column_and_read_bad_codes_as_unknown():
@@ -68,7 +68,8 @@ def test_a_catalogue_table_with_text_categories_trains_beats_its_naive_baseline_
     record = train_run("mlp", "planes", "--model.init_args.lr", "0.01", epochs=5, tiny=False)
     assert record["status"] == "ok"
     assert record["metrics"]["test/mse"] < 0.5 * record["baseline"]["test/mse"], (record["metrics"], record["baseline"])
-    state = Preprocessing.load(Path(record["log_dir"]) / FILE_NAME)
+    saved = read_preprocessing(record["log_dir"])  # the run's one preprocessing.json, table state inside
+    state = Preprocessing.from_json(saved["inputs"]["column_transformer"])
     assert [c.name for c in state.categorical] == ["type", "manufacturer", "model", "engine"]
     assert state.target["name"] == "seats" and state.target["mean"] == pytest.approx(planes.target_mean)
     features, _ = planes.load_table()

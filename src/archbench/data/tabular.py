@@ -7,7 +7,6 @@ the training rows and turns them into the float inputs every model reads: scaled
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -16,7 +15,7 @@ from sklearn import datasets as sk_datasets
 
 from archbench.data.base import ArchDataModule, Splits, require_positive
 from archbench.data.csv_file import note
-from archbench.data.preprocess import FILE_NAME, MIN_FREQUENCY, Preprocessing, fit_preprocessing, is_categorical
+from archbench.data.preprocess import MIN_FREQUENCY, Preprocessing, fit_preprocessing, is_categorical
 from archbench.data.splits import random_split
 
 
@@ -75,13 +74,6 @@ class TabularDataModule(ArchDataModule):
         """Rows, and the table's raw feature columns (before missing indicators) and how many are categorical."""
         rows = sum(len(t) for t in self.prepared.x.values())
         return {"rows": rows, **self.raw_facts}
-
-    def setup(self, stage: str | None = None) -> None:
-        super().setup(stage)
-        trainer = self.trainer
-        if trainer is not None and trainer.is_global_zero and trainer.log_dir:
-            Path(trainer.log_dir).mkdir(parents=True, exist_ok=True)
-            self.preprocessing.save(Path(trainer.log_dir) / FILE_NAME)
 
 
 class HousePricesDataModule(TabularDataModule):
