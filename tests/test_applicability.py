@@ -62,6 +62,13 @@ def test_a_study_runs_each_architecture_where_it_applies_and_records_the_rest(tm
     assert len(study.cells()) == 2 * len(pairs)
 
 
+def test_a_study_with_nothing_to_run_on_a_dataset_is_a_one_line_error(tmp_path):
+    study_file = tmp_path / "nothing.yaml"
+    study_file.write_text("archs: [tcn, fcn]\ndatasets: [wine]\nseeds: 1\nbaselines: []\n")
+    with pytest.raises(ArchbenchError, match="no architecture of this study applies to wine"):
+        build_study(str(study_file), {}, [])
+
+
 def test_the_placebo_trains_on_its_own_seeds_and_the_mlp_on_the_studys(tmp_path):
     study_file = tmp_path / "placebo.yaml"
     study_file.write_text("archs: [mlp, mlp_placebo]\ndatasets: [wine]\nseeds: 3\nbaselines: [sk_linear]\n")

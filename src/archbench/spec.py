@@ -347,6 +347,10 @@ class StudySpec:
             data_path(dataset)
         config_path("trainer", self.trainer)
         self.not_applicable = not_applicable(self.archs, self.datasets)
+        bare = [d for d in self.datasets if all(f"{d}/{a}" in self.not_applicable for a in self.archs)]
+        if bare and not self.baselines:
+            raise ArchbenchError(f"no architecture of this study applies to {bare[0]}; allowed: archs whose model YAML"
+                                 " lists its family and task under study:, or a baseline")  # fmt: skip
 
     @property
     def out_dir(self) -> Path:
