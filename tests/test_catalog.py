@@ -12,6 +12,7 @@ import pytest
 from archbench.build import build_datamodule
 from archbench.catalog import FAMILIES, TASKS, data_config, entries, expand_datasets, select
 from archbench.cli import main
+from archbench.data.sources import SOURCES, source_module
 from archbench.errors import ArchbenchError
 from archbench.spec import RunSpec, load_study
 
@@ -93,3 +94,17 @@ def test_a_study_selects_datasets_by_family_and_task():
         expand_datasets({"kind": "table"})
     with pytest.raises(ArchbenchError, match="unknown family 'tabel'"):
         expand_datasets({"family": "tabel"})
+
+
+def test_the_catalogue_holds_20_real_tables_of_both_tasks_with_categories_and_large_ones():
+    tables = [e for e in ENTRIES if e.family == "table" and e.real]
+    assert len(tables) >= 20
+    assert sum(e.task == "classification" for e in tables) >= 8 and sum(e.task == "regression" for e in tables) >= 8
+    assert sum((e.categorical or 0) > 0 for e in tables) >= 5
+    assert sum(e.rows >= 20_000 for e in tables) >= 3
+
+
+def test_a_table_names_the_extra_its_source_package_needs():
+    for entry in ENTRIES:
+        if entry.family == "table" and entry.source in SOURCES:
+            assert entry.extra == source_module(entry.source).EXTRA, entry.name

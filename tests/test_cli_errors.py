@@ -61,12 +61,6 @@ def test_missing_target_column(capsys, tmp_path, good_table):
     assert "'price'" in message and "allowed: a, b, target" in message
 
 
-def test_non_numeric_feature_column(capsys, tmp_path):
-    table = write_csv(tmp_path / "t.csv", "a,colour,target", [f"{i},red,{i}" for i in range(60)])
-    message = fail(capsys, tmp_path, "--arch", "mlp", "--data", "csv", "--data.path", str(table))
-    assert "'colour'" in message and "'red'" in message and "numbers only" in message
-
-
 @pytest.mark.parametrize("bad", ["nan", "inf"])
 def test_nan_or_inf_values(capsys, tmp_path, bad):
     rows = [f"{i},{i},{i}" for i in range(60)]
@@ -139,7 +133,7 @@ def test_gpu_profile_without_a_gpu_is_a_one_line_error(capsys, tmp_path):
         (["--data", "imagenet"], "unknown DATA 'imagenet'"),
         (
             ["--baselines", "sk_svm"],
-            "unknown baseline 'sk_svm'; allowed: sk_linear, sk_mlp, sk_hgb, persistence, seasonal_naive",
+            "unknown baseline 'sk_svm'; allowed: sk_linear, sk_mlp, sk_hgb, sk_rf, persistence, seasonal_naive",
         ),
         (["--seeds", "0"], "--seeds must be >= 1, got 0"),
     ],

@@ -53,7 +53,7 @@ def error_of(data, attribute: str = "prepared") -> str:
 def test_string_labels_become_two_named_classes_and_the_inferred_task_is_said_once(tmp_path, capsys):
     frame = table()
     frame["animal"] = np.where(frame.x1 > 0, "dog", "cat")
-    data = CSVDataModule(path=str(write(tmp_path / "pets.csv", frame)), target="animal")
+    data = CSVDataModule(path=str(write(tmp_path / "pets.csv", frame)), target="animal", scale_features=False)
     splits = data.load_splits()
     assert (data.task, data.output_size, data.class_names) == ("classification", 2, ["cat", "dog"])
     x = np.concatenate([splits.x_train, splits.x_val, splits.x_test])
@@ -132,7 +132,9 @@ def test_time_column_sorts_rows_splits_oldest_first_and_is_no_feature(tmp_path):
     frame["day_number"], frame["target"] = np.arange(100.0), np.arange(100.0)
     frame.insert(0, "date", days.strftime("%Y-%m-%d"))
     shuffled = frame.sample(frac=1, random_state=0)
-    data = CSVDataModule(path=str(write(tmp_path / "t.csv", shuffled)), time_column="date", task="regression")
+    data = CSVDataModule(
+        path=str(write(tmp_path / "t.csv", shuffled)), time_column="date", task="regression", scale_features=False
+    )
     splits = data.load_splits()
     assert data.input_size == 3  # x1, x2, day_number: the date is not an input
     day = 2
@@ -235,11 +237,13 @@ def test_files_without_data_say_what_is_missing(tmp_path, text, expected):
     assert expected in error_of(CSVDataModule(path=str(path)))
 
 
-def test_a_text_feature_is_named_with_drop_columns_and_a_date_feature_with_time_column(tmp_path):
+def test_a_text_feature_is_a_category_and_a_date_feature_is_named_with_time_column(tmp_path):
     frame = table()
-    frame["colour"], frame["target"] = "red", 1.0
-    message = error_of(CSVDataModule(path=str(write(tmp_path / "t.csv", frame))))
-    assert "'colour'" in message and "'red' at line 2" in message and "--data.drop_columns [colour]" in message
+    frame["colour"], frame["target"] = np.where(frame.x1 > 0, "red", "blue"), 1.0
+    data = CSVDataModule(path=str(write(tmp_path / "t.csv", frame)), min_category_count=1)
+    assert data.input_size == 3 and data.categorical_cardinalities == [3]  # unknown, blue, red
+    codes = np.concatenate([data.load_splits().x_train[:, 2], data.load_splits().x_test[:, 2]])
+    assert set(codes) == {1.0, 2.0}
     frame = table().assign(when=pd.date_range("2020-01-01", periods=90).strftime("%Y-%m-%d"), target=1.0)
     message = error_of(CSVDataModule(path=str(write(tmp_path / "d.csv", frame))))
     assert "--data.time_column when" in message

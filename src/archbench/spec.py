@@ -28,7 +28,7 @@ STUDY_FILE = "study.yaml"  # a study as run, saved beside its report
 # What the DataModule tells every model: its shapes, target statistics and label mapping.
 LINKED_FROM_DATA = (
     "task", "input_size", "seq_len", "output_size", "target_steps", "target_mean", "target_std", "target_names",
-    "class_names",
+    "class_names", "categorical_cardinalities",
 )  # fmt: skip
 # How a study's models are trained and which checkpoint is tested (`protocol:` in a study file). Its tokens come
 # before every other override of a cell, so a study can still change any of them.

@@ -5,6 +5,7 @@ from archbench.data.copy_memory import CopyMemoryDataModule
 from archbench.data.csv import CSVDataModule, CSVSeriesDataModule
 from archbench.data.digits import DigitsSequenceDataModule
 from archbench.data.packaged_series import StatsmodelsSeriesDataModule
+from archbench.data.packaged_table import PackagedTableDataModule
 from archbench.data.sequence import AddingDataModule, SineDataModule
 from archbench.data.tabular import HousePricesDataModule, SklearnDataModule
 from archbench.data.ucr import UCRDataModule
@@ -17,6 +18,7 @@ __all__ = [
     "CopyMemoryDataModule",
     "DigitsSequenceDataModule",
     "HousePricesDataModule",
+    "PackagedTableDataModule",
     "SineDataModule",
     "SklearnDataModule",
     "StatsmodelsSeriesDataModule",

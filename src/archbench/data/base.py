@@ -75,6 +75,7 @@ class ArchDataModule(L.LightningDataModule):
     # checkpoint (Fawaz et al. 2019); only datasets whose test split is fixed apart from val_fraction offer it.
     trains_without_validation: bool = False
     pads_with_nan: bool = False  # x may end in NaN steps, the padding of unequal-length series (data/ucr.py)
+    prescaled_inputs: bool = False  # x comes scaled from load_splits (tables: data/preprocess.py); not scaled again
 
     def __init__(
         self,
@@ -118,8 +119,9 @@ class ArchDataModule(L.LightningDataModule):
         features = splits.x_train.shape[-1]
         # Padding is left out of the statistics and stays NaN through the scaling.
         mean_of, std_of = (np.nanmean, np.nanstd) if self.pads_with_nan else (np.mean, np.std)
-        x_mean = mean_of(splits.x_train, axis=stats_axes) if self.scale_features else np.zeros(features)
-        x_std = _safe_std(splits.x_train, stats_axes, std_of) if self.scale_features else np.ones(features)
+        scale = self.scale_features and not self.prescaled_inputs
+        x_mean = mean_of(splits.x_train, axis=stats_axes) if scale else np.zeros(features)
+        x_std = _safe_std(splits.x_train, stats_axes, std_of) if scale else np.ones(features)
         if self.task == "regression":
             y_mean, y_std = splits.y_train.mean(axis=0), _safe_std(splits.y_train, (0,))
         else:
@@ -138,6 +140,12 @@ class ArchDataModule(L.LightningDataModule):
     def input_size(self) -> int:
         """Features per sample (tabular) or channels per step (sequence)."""
         return int(self.prepared.x["train"].shape[-1])
+
+    @property
+    def categorical_cardinalities(self) -> list[int]:
+        """Codes per categorical input column, the unknown code 0 included; a table's last columns hold them
+        (data/preprocess.py). Empty when no input is categorical."""
+        return []
 
     @property
     def seq_len(self) -> int:

@@ -13,9 +13,10 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from archbench.data.base import TASKS, Splits
+from archbench.data.base import TASKS
 from archbench.data.csv_file import MISSING, MISSING_HINT, CSVFile, exact_numbers, first_line, note, require_choice
 from archbench.data.labels import encode_labels
+from archbench.data.preprocess import MIN_FREQUENCY, is_categorical
 from archbench.data.sequence import SeriesDataModule
 from archbench.data.splits import chronological_split, random_split, stratified_split
 from archbench.data.tabular import TabularDataModule
@@ -25,26 +26,32 @@ from archbench.errors import ArchbenchError
 # are at most this share of the rows (two values always are).
 MAX_INFERRED_CLASSES = 20
 MAX_CLASS_SHARE = 0.05
+TABLE_MISSING = (*MISSING, "impute")  # a table may also impute numeric gaps (data/preprocess.py)
 # Column names that say "time axis": t, year, order_date, timestamp, Date (not update or lifetime).
 TIME_LIKE_NAME = re.compile(r"^(t|step|index|idx|epoch|month|week|day)$|(^|[^a-z])(date|time|year)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class LoadedTable:
-    """A table as read: inputs, targets (numbers or class indices) and the task they are for."""
+    """A table as read: feature columns (numbers and categories), targets (numbers or class indices), the task."""
 
-    x: np.ndarray
+    x: pd.DataFrame
     y: np.ndarray
     task: str
 
 
 class CSVDataModule(TabularDataModule):
-    """The user's table: numeric feature columns and one target column (numbers, or class labels of any kind).
+    """The user's table: feature columns of numbers or categories (text, "yes"/"no") and one target column
+    (numbers, or class labels of any kind). A column whose every cell is a number or a gap is numeric; any other is
+    categorical, its gaps the unknown code.
 
     ``task`` None infers it from the target (see ``MAX_INFERRED_CLASSES``) and says so in one line. With a
     ``time_column`` the rows are split chronologically (oldest train, newest test); otherwise classification
     splits are stratified by class and regression splits random. Rows without a target are never filled in: they
-    are an error with ``missing: error`` and dropped otherwise.
+    are an error with ``missing: error`` and dropped otherwise. ``missing: impute`` fills numeric gaps with the
+    training mean and adds a missing indicator; ``drop`` drops rows with a gap in any feature; ``ffill`` and
+    ``interpolate`` fill numeric gaps. A category seen fewer than ``min_category_count`` times in the training rows
+    reads as the unknown code.
     """
 
     name = "csv"
@@ -59,12 +66,13 @@ class CSVDataModule(TabularDataModule):
         time_column: str | None = None,
         missing: str = "error",
         delimiter: str = ",",
+        min_category_count: int = MIN_FREQUENCY,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         if task is not None:
             require_choice("task", task, TASKS)
-        require_choice("missing", missing, MISSING)
+        require_choice("missing", missing, TABLE_MISSING)
         self.path = path
         self.target = target
         self.requested_task = task
@@ -73,11 +81,16 @@ class CSVDataModule(TabularDataModule):
         self.time_column = time_column
         self.missing = missing
         self.delimiter = delimiter
+        self.min_category_count = min_category_count
 
     @property
     def task(self) -> str:
         """As given, else inferred from the target column (reading the file)."""
         return self.table.task
+
+    @property
+    def target_column(self) -> str:
+        return self.target
 
     @cached_property
     def table(self) -> LoadedTable:
@@ -103,8 +116,7 @@ class CSVDataModule(TabularDataModule):
             note(f"dropped {int(unlabelled.sum())} rows of {source.path} without a target")
             source.keep(unlabelled.index[~unlabelled])
         times = source.sort_by_time(self.time_column, self.missing) if self.time_column else None
-        x = pd.DataFrame({c: source.numbers(c) for c in features})
-        x = source.fill_gaps(x, self.missing, times)
+        x = self.feature_frame(source, features, times)
         source.keep(x.index)
         task = self.requested_task or self.infer_task(source)
         if task == "classification":
@@ -114,7 +126,20 @@ class CSVDataModule(TabularDataModule):
             (y,), self.label_names = encode_labels(labels.to_numpy())
         else:
             y = source.numbers(self.target, "class labels need --data.task classification").to_numpy()
-        return LoadedTable(x.to_numpy(dtype=float), y, task)
+        return LoadedTable(x, y, task)
+
+    def feature_frame(self, source: CSVFile, features: list[str], times: pd.Series | None) -> pd.DataFrame:
+        """Numeric columns as floats, categorical ones as text (NaN at gaps), with gaps handled as ``missing`` says:
+        ``error`` and ``drop`` look at every column, ``ffill`` and ``interpolate`` fill the numeric ones, ``impute``
+        leaves them to the preprocessing fitted on the training rows."""
+        x = pd.DataFrame({c: feature_column(source, c) for c in features})
+        if self.missing in ("error", "drop"):
+            return source.fill_gaps(x, self.missing, times)
+        numeric = [c for c in features if not is_categorical(x[c])]
+        if self.missing == "impute" or not numeric:
+            return x
+        filled = source.fill_gaps(x[numeric], self.missing, times)
+        return x.loc[filled.index].assign(**{c: filled[c] for c in numeric})
 
     def infer_task(self, source: CSVFile) -> str:
         labels = source.cells[self.target]
@@ -133,18 +158,33 @@ class CSVDataModule(TabularDataModule):
         return task
 
     def load_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The raw feature values (an all-numeric table's numbers) and targets, in row order."""
+        return self.table.x.to_numpy(), self.table.y
+
+    def load_table(self) -> tuple[pd.DataFrame, np.ndarray]:
         return self.table.x, self.table.y
 
-    def load_splits(self) -> Splits:
-        x, y = self.load_arrays()
+    def split_rows(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self.time_column:
-            parts = chronological_split(np.arange(len(x)), self.val_fraction, self.test_fraction, self.name)
-        elif self.task == "classification":
-            parts = stratified_split(y, self.val_fraction, self.test_fraction, self.seed, self.name)
-        else:
-            parts = random_split(len(x), self.val_fraction, self.test_fraction, self.seed, self.name)
-        y = y.reshape(len(y), -1) if self.task == "regression" else y
-        return Splits(*(array[rows] for rows in parts for array in (x, y)))
+            return chronological_split(np.arange(len(y)), self.val_fraction, self.test_fraction, self.name)
+        if self.task == "classification":
+            return stratified_split(y, self.val_fraction, self.test_fraction, self.seed, self.name)
+        return random_split(len(y), self.val_fraction, self.test_fraction, self.seed, self.name)
+
+
+def feature_column(source: CSVFile, name: str) -> pd.Series:
+    """A feature column as floats when every cell is a number or a gap, else as text categories (NaN at gaps).
+
+    Dates written with digits (2024-01-31) are no categories: ``source.numbers`` stops with one line pointing at
+    ``--data.time_column``. Month or day names ("Jan", "Mon") stay categories.
+    """
+    gaps = source.gaps(name)
+    cells = source.cells[name].where(~gaps)
+    if exact_numbers(cells).notna().sum() == (~gaps).sum():
+        return source.numbers(name)
+    if cells.dropna().str.contains(r"\d").all() and source.holds_dates(name):
+        return source.numbers(name)
+    return cells
 
 
 class CSVSeriesDataModule(SeriesDataModule):

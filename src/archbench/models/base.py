@@ -16,6 +16,7 @@ from torchmetrics.regression import MeanAbsoluteError, MeanSquaredError, R2Score
 from archbench.data.base import TASKS, ArchDataModule, require_positive
 from archbench.errors import ArchbenchError
 from archbench.models.steps_per_call import step_schedulers, use_steps_per_call
+from archbench.models.tabular_inputs import OneHotCategories, one_hot_width
 
 STAGES = ("train", "val", "test")
 BUDGET_TOLERANCE = 0.05
@@ -117,6 +118,12 @@ def writes_step_logs(trainer: L.Trainer) -> bool:
     return due or bool(trainer.fast_dev_run)
 
 
+def one_hot_inputs(module: ArchModule, args: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+    """Forward pre-hook: a table's categorical codes one-hot encoded before ``forward`` of a model that does not
+    encode them itself, so every caller of ``model(x)`` passes the DataModule's rows as they are."""
+    return (module.category_encoding(args[0]), *args[1:])
+
+
 class ArchModule(L.LightningModule):
     """Subclasses set ``arch_name``, build their network in ``__init__`` and implement ``forward``.
 
@@ -133,6 +140,8 @@ class ArchModule(L.LightningModule):
     ``class_names`` records the original label of each class index (the data's label mapping) in the hparams.
     ``steps_per_call`` > 1 takes that many optimizer steps per Lightning training step, the same training with less
     of Lightning's per-step cost (models/steps_per_call.py).
+    ``categorical_cardinalities`` (a table with categories: its last columns hold codes, 0 unknown) are one-hot
+    encoded before ``forward`` unless the class sets ``encodes_categories``.
     ``param_budget`` asks the architecture to pick its width so that its trainable parameter count is
     within 5% of the budget (``budget_width``); the width chosen replaces the configured one in the hparams.
     """
@@ -140,6 +149,9 @@ class ArchModule(L.LightningModule):
     arch_name = "custom"
     default_data = "house_prices"  # what `archbench train --arch <this>` trains on when no --data is given
     reads_padding = False  # whether forward reads steps that are NaN in every channel as padding (unequal_length=pad)
+    # Whether forward reads a table's categorical codes itself (embeddings, tokens); if not, the base one-hot encodes
+    # them before forward (models/tabular_inputs.py) and ``input_size`` is the encoded width.
+    encodes_categories = False
 
     def __init__(
         self,
@@ -157,6 +169,7 @@ class ArchModule(L.LightningModule):
         target_names: list[str] | None = None,
         class_names: list[str] | None = None,
         steps_per_call: int = 1,
+        categorical_cardinalities: list[int] | None = None,
     ) -> None:
         super().__init__()
         if task not in TASKS:
@@ -173,6 +186,11 @@ class ArchModule(L.LightningModule):
         self.save_hyperparameters()
         self.task = task
         self.input_size = input_size
+        self.categorical_cardinalities = list(categorical_cardinalities or [])
+        if self.categorical_cardinalities and not self.encodes_categories and not seq_len:
+            self.category_encoding = OneHotCategories(self.categorical_cardinalities)
+            self.input_size = one_hot_width(input_size, self.categorical_cardinalities)
+            self.register_forward_pre_hook(one_hot_inputs)
         self.seq_len = seq_len
         self.output_size = output_size
         self.target_steps = target_steps
