@@ -67,6 +67,15 @@ def test_changing_a_category_code_changes_the_prediction_and_a_same_code_row_doe
     torch.testing.assert_close(before[1:], after[1:])
 
 
+@pytest.mark.parametrize("cls", [TabResNetModel, FTTransformerModel])
+def test_a_code_outside_the_columns_range_reads_as_unknown_as_in_the_one_hot_encoding(cls):
+    model = small(cls).eval()
+    unknown, strange = rows(), rows()
+    unknown[:, -1], strange[:, -1] = 0, CARDINALITIES[-1] + 5
+    with torch.no_grad():
+        torch.testing.assert_close(model(strange), model(unknown))
+
+
 def test_tab_resnet_parameter_count_follows_the_papers_layers():
     d, hidden, blocks, embedding, outputs = 6, 12, 2, 8, 3
     model = small(TabResNetModel, output_size=outputs, d_embedding=embedding, d_hidden_factor=2.0)

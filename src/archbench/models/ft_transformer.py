@@ -11,7 +11,7 @@ from torch import nn
 from archbench.data.base import require_positive
 from archbench.errors import ArchbenchError
 from archbench.models.base import ArchModule, Float32Linear
-from archbench.models.table_inputs import CategoryEmbeddings, numeric_count, split_columns
+from archbench.models.category_embeddings import CategoryEmbeddings, numeric_count, split_columns
 
 
 class FeatureTokenizer(nn.Module):
@@ -94,7 +94,6 @@ class FTTransformerModel(ArchModule):
         ffn_factor: float = 4 / 3,
         ffn_dropout: float = 0.1,
         residual_dropout: float = 0.0,
-        categorical_cardinalities: list[int] | None = None,
         lr: float = 1e-4,
         weight_decay: float = 1e-5,
         **kwargs,
@@ -107,7 +106,7 @@ class FTTransformerModel(ArchModule):
         for name, rate in zip(("attention_dropout", "ffn_dropout", "residual_dropout"), dropouts, strict=True):
             if not 0 <= rate < 1:
                 raise ArchbenchError(f"{name} must be in [0, 1), got {rate}")
-        self.cardinalities = list(categorical_cardinalities or [])
+        self.cardinalities = self.categorical_cardinalities  # set by the base, read here as tokens
         self.numeric = numeric_count(self.flat_input_size, self.cardinalities)
         self.n_blocks, self.n_heads, self.ffn_factor, self.dropouts = n_blocks, n_heads, ffn_factor, dropouts
         d_token, d_ffn = self.sized_widths(d_token)

@@ -8,7 +8,19 @@ from torch import nn
 from archbench.data.base import require_positive
 from archbench.errors import ArchbenchError
 from archbench.models.base import ArchModule, Float32Linear
-from archbench.models.table_inputs import BatchNorm, CategoryEmbeddings, numeric_count, split_columns
+from archbench.models.category_embeddings import CategoryEmbeddings, numeric_count, split_columns
+
+
+class BatchNorm(nn.BatchNorm1d):
+    """``nn.BatchNorm1d`` that normalises a training batch of one sample with the running statistics (a lone sample
+    has no batch variance), so a table whose training rows leave one over for the last batch still trains."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and len(x) == 1:
+            return nn.functional.batch_norm(
+                x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps
+            )
+        return super().forward(x)
 
 
 class ResidualBlock(nn.Module):
@@ -50,7 +62,6 @@ class TabResNetModel(ArchModule):
         hidden_dropout: float = 0.1,
         residual_dropout: float = 0.0,
         d_embedding: int = 8,
-        categorical_cardinalities: list[int] | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -58,7 +69,7 @@ class TabResNetModel(ArchModule):
         for name, rate in (("hidden_dropout", hidden_dropout), ("residual_dropout", residual_dropout)):
             if not 0 <= rate < 1:
                 raise ArchbenchError(f"{name} must be in [0, 1), got {rate}")
-        self.cardinalities = list(categorical_cardinalities or [])
+        self.cardinalities = self.categorical_cardinalities  # set by the base, embedded here
         self.numeric = numeric_count(self.flat_input_size, self.cardinalities)
         self.factor, self.n_blocks, self.d_embedding = d_hidden_factor, n_blocks, d_embedding
         self.hidden_dropout, self.residual_dropout = hidden_dropout, residual_dropout

@@ -1,8 +1,9 @@
-"""The columns of a table row as the tabular networks read them: numeric values first, then category codes.
+"""Category codes read by networks that encode them themselves (``encodes_categories``): an embedding per column.
 
-The data contract: a table's x is float (N, F_num + F_cat), the last F_cat columns holding integer category codes
-(0 = unknown) and ``categorical_cardinalities`` giving the codes of each (unknown included). A sequence (B, T, F)
-is read as T·F numeric columns and has no categories.
+The data contract (data/preprocess.py): a table's x is float (N, F_num + F_cat), the last F_cat columns holding
+integer category codes (0 = unknown) and ``categorical_cardinalities`` giving the codes of each (unknown included).
+Other networks get the codes one-hot encoded by the base (models/tabular_inputs.py). A sequence (B, T, F) is read as
+T·F numeric columns and has no categories.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ def split_columns(x: torch.Tensor, categorical: int) -> tuple[torch.Tensor, torc
     return flat[:, :-categorical], flat[:, -categorical:].long()
 
 
+def known_codes(codes: torch.Tensor, cardinalities: torch.Tensor) -> torch.Tensor:
+    """Codes (B, F_cat) with any outside 0..cardinality-1 read as the unknown code 0, as the one-hot encoding does."""
+    return torch.where((codes < 0) | (codes >= cardinalities), torch.zeros_like(codes), codes)
+
+
 class CategoryEmbeddings(nn.Module):
     """One embedding table per categorical column, ``cardinality`` rows each: codes (B, F_cat) to (B, F_cat, d)."""
 
@@ -42,18 +48,8 @@ class CategoryEmbeddings(nn.Module):
         if not cardinalities:
             raise ArchbenchError("CategoryEmbeddings needs at least one categorical column")
         self.tables = nn.ModuleList(nn.Embedding(cardinality, dim) for cardinality in cardinalities)
+        self.register_buffer("cardinalities", torch.tensor(cardinalities), persistent=False)
 
     def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        codes = known_codes(codes, self.cardinalities)
         return torch.stack([table(codes[:, i]) for i, table in enumerate(self.tables)], dim=1)
-
-
-class BatchNorm(nn.BatchNorm1d):
-    """``nn.BatchNorm1d`` that normalises a training batch of one sample with the running statistics (a lone sample
-    has no batch variance), so a table whose training rows leave one over for the last batch still trains."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.training and len(x) == 1:
-            return nn.functional.batch_norm(
-                x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps
-            )
-        return super().forward(x)
