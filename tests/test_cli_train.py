@@ -11,6 +11,7 @@ import lightning as L
 import pytest
 import torch
 
+from archbench.applicability import applies, arch_facts
 from archbench.assemble import build_model, datamodule
 from archbench.catalog import data_config
 from archbench.configs import available
@@ -60,8 +61,11 @@ def test_configs_offer_every_architecture_and_dataset():
     assert {data for _, data in REAL_FITS} <= set(BUILTIN_DATA)
 
 
-@pytest.mark.parametrize("data", BUILTIN_DATA)
-@pytest.mark.parametrize("arch", ARCHS)
+# Where the architecture applies (archbench/applicability.py); a placebo is its original's class under another name.
+APPLICABLE = [(a, d) for d in BUILTIN_DATA for a in ARCHS if applies(a, d) and not arch_facts(a).placebo_of]
+
+
+@pytest.mark.parametrize(("arch", "data"), APPLICABLE)
 def test_every_arch_builds_and_steps_on_every_dataset(tmp_path, arch, data):
     """The run's own parser builds the pair (shapes and task linked from the data into the model); one batch each
     of training, validation and test runs through Lightning, and the weights move."""

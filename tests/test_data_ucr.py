@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from archbench.applicability import applies
 from archbench.baselines import run_baseline
 from archbench.build import data_fingerprint, resolved_data_config
 from archbench.configs import available, config_path
@@ -210,8 +211,9 @@ def test_lstm_trains_on_gunpoint_end_to_end(train_run):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("data", ["basic_motions", "tecator"])
-@pytest.mark.parametrize("arch", available("model"))
+@pytest.mark.parametrize(
+    ("arch", "data"), [(a, d) for d in ("basic_motions", "tecator") for a in available("model") if applies(a, d)]
+)
 def test_every_arch_trains_on_archive_classification_and_regression(train_run, arch, data):
     # 100 steps: the default TCN (receptive field 61) refuses them; 5 levels of kernel 3 reach 125
     wider = ["--model.init_args.num_levels", "5"] if arch == "tcn" else []

@@ -74,6 +74,8 @@ def tuned_study(study: StudySpec) -> StudySpec:
     chosen: dict[str, dict[str, str]] = {}
     for dataset in study.datasets:
         for arch in study.archs:
+            if f"{dataset}/{arch}" in study.not_applicable:
+                continue
             run = study.run_spec(Cell(dataset, arch, study.seeds[0]))
             optuna_study = run_tuning(TuneSpec(run=run, name=study.name, reports_root=study.reports_root, **settings))
             best = best_overrides(optuna_study)

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from archbench.applicability import cell_seed, model_config, not_applicable
 from archbench.catalog import data_config, data_path, expand_datasets
 from archbench.code_fingerprint import code_fingerprint
 from archbench.configs import config_path
@@ -193,7 +194,7 @@ class RunSpec:
         if self.config_file:
             args = ["--config", self.config_file]
         else:
-            args = ["--model", str(config_path("model", self.arch)), "--data", json.dumps(data_config(self.data)),
+            args = ["--model", json.dumps(model_config(self.arch)), "--data", json.dumps(data_config(self.data)),
                     "--trainer", str(config_path("trainer", self.trainer)), "--arch", self.arch]  # fmt: skip
         args += ["--seed_everything", str(self.seed), "--run_name", self.run_name, "--log_root", self.log_root]
         args += ["--run_prefix", self.run_prefix] + (["--run_version", self.run_version] if self.run_version else [])
@@ -321,6 +322,9 @@ class StudySpec:
     tune: dict[str, Any] | None = None  # {trials: N, pruner: median, sampler_seed: 0}: the same budget for every arch
     log_root: str = "lightning_logs"
     reports_root: str = "reports"
+    # Computed, not set: the `dataset/arch` pairs left out because the architecture does not apply
+    # (archbench/applicability.py); saved with the study so its report can say so.
+    not_applicable: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # YAML reads `--data.seq_len, 50` as a number: every token is the text it would be on a command line.
@@ -356,6 +360,11 @@ class StudySpec:
         for dataset in self.datasets:
             data_path(dataset)
         config_path("trainer", self.trainer)
+        self.not_applicable = not_applicable(self.archs, self.datasets)
+        bare = [d for d in self.datasets if all(f"{d}/{a}" in self.not_applicable for a in self.archs)]
+        if bare and not self.baselines:
+            raise ArchbenchError(f"no architecture of this study applies to {bare[0]}; allowed: archs whose model YAML"
+                                 " lists its family and task under study:, or a baseline")  # fmt: skip
 
     @property
     def out_dir(self) -> Path:
@@ -366,11 +375,14 @@ class StudySpec:
         return self.out_dir / "cells"
 
     def cells(self) -> list[Cell]:
+        """Every cell where its architecture applies (``not_applicable`` names the pairs left out)."""
+        left_out = set(self.not_applicable)
         return [
             Cell(dataset, arch, seed, kind)
             for dataset in self.datasets
             for seed in self.seeds
             for arch, kind in [*((a, "model") for a in self.archs), *((b, "baseline") for b in self.baselines)]
+            if f"{dataset}/{arch}" not in left_out
         ]
 
     def cell_tokens(self, cell: Cell) -> list[str]:
@@ -393,7 +405,7 @@ class StudySpec:
             kind=cell.kind,
             data=cell.dataset,
             trainer=self.trainer,
-            seed=cell.seed,
+            seed=cell.seed if cell.is_baseline else cell_seed(cell.arch, cell.seed),  # a placebo's own seeds
             max_epochs=self.max_epochs,
             overrides=tuple(self.cell_tokens(cell)),
             log_root=self.log_root,

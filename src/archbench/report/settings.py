@@ -26,6 +26,7 @@ STUDY_SHOWN = (
     "protocol",
     "reference",
     "tune",
+    "not_applicable",  # dataset/arch pairs a study left out (archbench/applicability.py)
 )
 
 
