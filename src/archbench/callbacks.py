@@ -65,7 +65,9 @@ class LastCheckpoint(Checkpoint):
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         final = trainer.max_epochs is not None and trainer.current_epoch + 1 >= trainer.max_epochs
-        if not (final or trainer.should_stop) and time.perf_counter() - self._last >= self.every_s:
+        due = not (final or trainer.should_stop) and time.perf_counter() - self._last >= self.every_s
+        # Every rank must agree: saving is collective under DDP, and each rank's clock would decide on its own.
+        if trainer.strategy.broadcast(due):
             self.save(trainer)  # the final epoch's is written once training ends
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
