@@ -257,13 +257,14 @@ def test_a_moved_run_folder_loads_its_own_checkpoint(runs, tmp_path):
     assert np.array_equal(archbench.load(moved).predict(x), archbench.load(runs["diabetes"]).predict(x))
 
 
-def test_a_series_run_with_a_target_transform_is_refused_rather_than_predicted_wrong(runs, tmp_path, capsys):
-    copy = tmp_path / "run"
-    shutil.copytree(runs["nile"], copy)
-    saved = json.loads((copy / "preprocessing.json").read_text())
-    saved["target"]["transform"] = {"difference": 1, "seasonal_lag": 0, "log": False}
-    (copy / "preprocessing.json").write_text(json.dumps(saved))
-    path = tmp_path / "flows.csv"
-    nile_test_part(runs["nile"]).to_csv(path, index=False)
-    message = rejected(capsys, tmp_path, "predict", str(copy), "--data.path", str(path))
-    assert "transformed target" in message and "'difference': 1" in message
+def test_predict_undoes_a_differenced_log_target_and_gives_the_runs_mse_on_its_test_windows(tmp_path):
+    run = train(tmp_path, "lstm", "nile", "--data.difference", "1", "--data.log", "true")
+    saved = json.loads((run / "preprocessing.json").read_text())
+    assert saved["target"]["transform"] == {"difference": 1, "seasonal_lag": 0, "log": True}
+    part, window = nile_test_part(run), 10
+    forecasts = archbench.load(run).predict_frame(part, windows=True)
+    lag = 1  # the test part's first row is only the level its first change is taken from
+    assert len(forecasts) == len(part) - lag - window + 1 and forecasts["last_row"].iloc[0] == window
+    mse = mean_squared_error(part["volume"].iloc[window + lag :], forecasts["volume_t+1"].iloc[:-1])
+    assert mse == pytest.approx(record_of(run)["metrics"]["test/mse"], rel=1e-6)
+    assert (forecasts["volume_t+1"] > 0).all()  # out of the log: flows, not log-flows

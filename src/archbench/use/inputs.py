@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from archbench.data.csv_file import GAP_TEXTS, exact_numbers, note
+from archbench.data.forecast_windows import TargetTransform
 from archbench.errors import ArchbenchError
 
 SERIES_ID = "series_id"
@@ -27,6 +28,8 @@ class Batch:
     x: np.ndarray
     index: list[Any]
     label: str | None = None
+    offset: np.ndarray | None = None  # a differenced series: each forecast's level in the transformed space
+    log: bool = False  # a log-transformed series: the forecast is exp of the network's, after the offset
 
 
 def as_frame(data: pd.DataFrame | np.ndarray, columns: list[str], what: str) -> pd.DataFrame:
@@ -170,14 +173,28 @@ def series_batch(
     if time_column and time_column in frame.columns:
         frame = frame.loc[time_order(frame[time_column], source, where).index]
     values = numbers(select_columns(frame, inputs["columns"], pre["ignored_columns"], source), source, where)
-    window = series["window"]
-    if len(values) < window:
+    transform = TargetTransform(**(pre["target"].get("transform") or {}))
+    window, lag, targets = series["window"], transform.lag, len(pre["target"]["columns"])
+    if len(values) < window + lag:
         raise ArchbenchError(
-            f"{source} has {len(values)} rows; allowed: at least {window} rows, the window the model forecasts from"
+            f"{source} has {len(values)} rows; allowed: at least {window + lag} rows, the window the model forecasts"
+            f" from{' and the ' + str(lag) + ' before it that its differencing needs' if lag else ''}"
         )
-    starts = np.arange(len(values) - window + 1) if windows else np.array([len(values) - window])
-    x = values[starts[:, None] + np.arange(window)]
-    return Batch(scaled(x, inputs), [int(s) + window - 1 for s in starts], "last_row" if windows else None)
+    levels = transform.transformed(values, targets, source)  # as in training (data/forecast_windows.py)
+    steps = levels.copy()
+    if lag:
+        steps[lag:, :targets] = levels[lag:, :targets] - levels[:-lag, :targets]
+        steps, levels = steps[lag:], levels[lag:]
+    starts = np.arange(len(steps) - window + 1) if windows else np.array([len(steps) - window])
+    rows = starts[:, None] + np.arange(window)
+    offset = transform.offset(levels[rows][:, :, :targets], series["horizon"]) if lag else None
+    return Batch(
+        scaled(steps[rows], inputs),
+        [int(s) + window - 1 + lag for s in starts],
+        "last_row" if windows else None,
+        offset,
+        transform.log,
+    )
 
 
 def time_order(times: pd.Series, source: str, where: str) -> pd.Series:

@@ -100,11 +100,6 @@ class TrainedModel:
                 f"{self.preprocessing['dataset']} predicts a value at every step; allowed here: runs with one"
                 " prediction per sample (export the network instead)"
             )
-        if any((target.get("transform") or {}).values()):
-            raise ArchbenchError(
-                f"this run forecasts a transformed target ({target['transform']}), which predict does not undo yet;"
-                " allowed: a run without --data.log, --data.difference or --data.seasonal_difference"
-            )
 
     def network_output(self, x: np.ndarray) -> np.ndarray:
         """The raw network output (float32) of scaled inputs, in passes of ``ROWS_PER_PASS`` rows."""
@@ -143,6 +138,10 @@ class TrainedModel:
         else:
             target = self.preprocessing["target"]
             values = output.astype(np.float64) * np.asarray(target["std"]) + np.asarray(target["mean"])
+            if batch.offset is not None:  # a differenced series: back to levels, then out of the log (as training)
+                values = values + batch.offset
+            if batch.log:
+                values = np.exp(values)
             if self.kind == "series" and not windows:
                 values = values.reshape(self.preprocessing["series"]["horizon"], -1)
             frame = pd.DataFrame(values, columns=self.output_columns(windows))
