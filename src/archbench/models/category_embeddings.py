@@ -31,7 +31,7 @@ def split_columns(x: torch.Tensor, categorical: int) -> tuple[torch.Tensor, torc
     """A batch (B, F) or (B, T, F) as its numeric columns (B, F_num) and its category codes (B, F_cat), long."""
     flat = x.flatten(1)
     if not categorical:
-        return flat, flat.new_zeros((len(flat), 0), dtype=torch.long)
+        return flat, flat.new_zeros((flat.shape[0], 0), dtype=torch.long)
     return flat[:, :-categorical], flat[:, -categorical:].long()
 
 

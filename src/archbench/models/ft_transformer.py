@@ -37,7 +37,9 @@ class FeatureTokenizer(nn.Module):
         if self.categories is not None:
             tokens = torch.cat([tokens, self.categories(codes)], dim=1)
         tokens = tokens + self.bias
-        return torch.cat([self.cls.expand(len(tokens), 1, -1), tokens], dim=1)
+        return torch.cat(
+            [self.cls.expand(tokens.shape[0], 1, -1), tokens], dim=1
+        )  # shape, not len: a traced batch axis stays dynamic
 
 
 class ReGLU(nn.Module):
