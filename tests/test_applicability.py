@@ -137,12 +137,18 @@ def test_placebo_rate_counts_the_datasets_called_differ_among_those_tested():
 
 
 def test_placebo_rate_matches_scipys_welch_test_on_simulated_null_datasets():
-    """Placebo and MLP drawn from one distribution on 300 datasets: "differ" exactly where Welch's p < 0.05 (the
-    margin is far below the noise, so no pair is shown equivalent), and about 5% of the datasets."""
+    """Placebo and MLP drawn from one distribution on 300 datasets: "differ" exactly where the minimum-effect test,
+    scipy's one-sided Welch test of |D| beyond the margin, has p < 0.05 (one pair: Holm changes nothing); the margin is
+    far below the noise, so that is about 10% of the datasets (one side of a two-sided 10% test)."""
     rng = np.random.default_rng(0)
     draws = rng.normal(0.8, 0.05, size=(300, 2, 3))
     values = {f"d{i:03d}": {"mlp": list(d[0]), "mlp_placebo": list(d[1])} for i, d in enumerate(draws)}
-    result = placebo_rate(results_rows(values, SEEDS), margin=1e-4)
-    welch = [f"d{i:03d}" for i, d in enumerate(draws) if stats.ttest_ind(d[1], d[0], equal_var=False).pvalue < 0.05]
+    margin = 1e-4
+    result = placebo_rate(results_rows(values, SEEDS), margin=margin)
+    welch = []
+    for i, (mlp, placebo) in enumerate(draws):
+        side = np.sign(placebo.mean() - mlp.mean())
+        p = stats.ttest_ind(side * placebo - margin, side * mlp, equal_var=False, alternative="greater").pvalue
+        welch += [f"d{i:03d}"] if p < 0.05 else []
     assert result.differ == welch
-    assert len(result.tested) == 300 and 0.02 <= result.rate <= 0.09
+    assert len(result.tested) == 300 and 0.06 <= result.rate <= 0.14

@@ -87,11 +87,13 @@ def test_csv_table_round_trips_a_generated_file(tmp_path: Path):
     path = tmp_path / "table.csv"
     np.savetxt(path, table, delimiter=",", header="f1,f2,f3,label", comments="", fmt="%.17g")
     data = CSVDataModule(path=str(path), target="label", task="classification", val_fraction=0.2, test_fraction=0.2)
-    splits = data.load_splits()
-    rebuilt = np.concatenate([splits.x_train, splits.x_val, splits.x_test])
-    labels = np.concatenate([splits.y_train, splits.y_val, splits.y_test])
+    splits = data.load_splits()  # inputs as the fitted preprocessing gives them (scaled on the training rows)
+    assert sum(len(x) for x in (splits.x_train, splits.x_val, splits.x_test)) == 80
+    features, _ = data.load_table()  # the raw values, read back exactly
+    rebuilt = features.to_numpy(dtype=float)
     order = np.lexsort(rebuilt.T)
     np.testing.assert_array_equal(rebuilt[order], table[:, :3][np.lexsort(table[:, :3].T)])
+    labels = np.concatenate([splits.y_train, splits.y_val, splits.y_test])
     assert sorted(labels.tolist()) == sorted(table[:, 3].astype(int).tolist())
     assert (data.input_size, data.output_size, data.task) == (3, 3, "classification")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from archbench.cli import main
+from archbench.results import TRIVIAL_SOURCES
 
 REPO = Path(__file__).parents[1]
 TINY = ["--trainer.limit_train_batches", "4", "--trainer.limit_val_batches", "2", "--trainer.deterministic", "true"]
@@ -30,8 +31,9 @@ def grid_args(tmp_path: Path, *extra: str, name: str = "g") -> list[str]:
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
+    """The grid's cells: results.csv without the trivial predictors' rows (derived from the model runs)."""
     with path.open() as handle:
-        return list(csv.DictReader(handle))
+        return [row for row in csv.DictReader(handle) if row["arch"] not in TRIVIAL_SOURCES]
 
 
 def quality(path: Path) -> list[tuple[str, ...]]:
@@ -55,6 +57,9 @@ def test_small_grid_runs_end_to_end_and_writes_the_report(tmp_path):
     assert list(out.glob("*.png"))
     report = (out / "report.md").read_text()
     assert "house_prices" in report and "sk_linear" in report
+    with (out / "results.csv").open() as handle:
+        trivial = [r for r in csv.DictReader(handle) if r["arch"] in TRIVIAL_SOURCES]
+    assert [(r["arch"], r["seed"]) for r in trivial] == [("train_mean", "0"), ("train_mean", "1")]
 
 
 def test_rerunning_a_finished_grid_trains_nothing_and_says_every_cell_was_reused(tmp_path, capsys):

@@ -64,7 +64,7 @@ def trivial_rows(records: list[RunRecord]) -> list[dict[str, str]]:
             row = {column: "" for column in RESULT_COLUMNS}
             row.update(dataset=record.dataset, arch=name, kind="baseline", seed=str(record.seed), status="ok")
             row.update({column: text(record.baseline[k]) for k, column in columns.items() if k in record.baseline})
-            row.update(n_test=text(record.n_test), params="0")
+            row.update(n_test=text(record.n_test), params="0", reused="yes" if record.reused else "")
             rows[key] = row
     return list(rows.values())
 

@@ -157,7 +157,7 @@ def seed_groups(rows: list[Row], metric: str) -> dict[str, dict[int, float]]:
 
 def dataset_scale(metric: str, ok: list[Row], margin: float | None, alpha: float) -> Scale:
     """The dataset's comparison scale; its resolution from the smallest test set its runs recorded."""
-    sizes = [number(r["n_test"]) for r in ok if r["n_test"].strip()]
+    sizes = [number(r["n_test"]) for r in ok if str(r.get("n_test", "")).strip()]
     n_test = min(sizes) if sizes else math.nan
     lower = LOWER_IS_BETTER[metric]
     return make_scale(lower, metric in RESOLUTION_METRICS, n_test, margin, alpha, METRIC_RANGE[metric])

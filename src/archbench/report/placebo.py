@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from archbench.report.build import Row, primary_metric, seed_groups
-from archbench.report.columns import LOWER_IS_BETTER, METRIC_RANGE
+from archbench.report.build import Row, dataset_scale, primary_metric, seed_groups
 from archbench.report.verdicts import CANNOT_TELL, DIFFER, NOTHING, analyze
 
 ORIGINAL, PLACEBO = "mlp", "mlp_placebo"
@@ -45,7 +44,7 @@ def pair_verdict(rows: list[Row], original: str, placebo: str, margin: float | N
     groups = seed_groups(ok, metric) if metric else {}
     if set(groups) != {original, placebo}:
         return CANNOT_TELL
-    analysis = analyze(groups, not LOWER_IS_BETTER[metric], None, margin, alpha, METRIC_RANGE[metric])
+    analysis = analyze(groups, dataset_scale(metric, ok, margin, alpha))
     return CANNOT_TELL if analysis.kind == NOTHING else analysis.kind
 
 
