@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 
@@ -17,19 +16,6 @@ from archbench.errors import ArchbenchError
 from archbench.spec import RunSpec, load_study
 
 ENTRIES = entries()
-
-
-@pytest.fixture(scope="module")
-def no_network():
-    """Any attempt to open a connection fails the test: every entry must load from installed files."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError(f"network access attempted: {args}")
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(socket.socket, "connect", refuse)
-        patch.setattr(socket, "create_connection", refuse)
-        yield
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e.name for e in ENTRIES])

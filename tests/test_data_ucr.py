@@ -4,7 +4,6 @@ unequal lengths."""
 from __future__ import annotations
 
 import math
-import socket
 
 import numpy as np
 import pandas as pd
@@ -39,19 +38,6 @@ OFFICIAL = {
     "PickupGestureWiimoteZ": (50, 50, 361, 1, 10),  # from aeon; 29 to 361 steps: resampled to 361
     "CardanoSentiment": (74, 33, 24, 2, 0),  # from aeon
 }
-
-
-@pytest.fixture(scope="module")
-def no_network():
-    """Any attempt to open a connection fails the test: the datasets must come from the installed wheel."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError(f"network access attempted: {args}")
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(socket.socket, "connect", refuse)
-        patch.setattr(socket, "create_connection", refuse)
-        yield
 
 
 @pytest.fixture(scope="module")
