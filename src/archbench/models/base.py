@@ -25,15 +25,11 @@ MAX_WIDTH = 2**20
 Network = nn.Module | tuple[nn.Module, ...]
 
 
-class ColumnR2Score(R2Score):
-    """R² of each column, computed on values divided by a fixed scale per column (R² does not change).
+class ScaledColumns:
+    """A per-column metric computed on values divided by a fixed scale per column (mixed in before the metric)."""
 
-    torchmetrics calls a column perfect when its residual sum of squares is below an absolute 1e-4; in a column
-    measured in small units (a rate around 0.01) that is any model at all. Scaled, the rule no longer depends on units.
-    """
-
-    def __init__(self, column_scale: list[float]) -> None:
-        super().__init__(multioutput="raw_values")
+    def __init__(self, column_scale: list[float], **kwargs) -> None:
+        super().__init__(**kwargs)
         self.column_scale = column_scale
 
     def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
@@ -41,16 +37,22 @@ class ColumnR2Score(R2Score):
         super().update(preds / scale, target / scale)
 
 
-class ColumnMASE(MeanAbsoluteError):
+class ColumnR2Score(ScaledColumns, R2Score):
+    """R² of each column, computed on values divided by a fixed scale per column (R² does not change).
+
+    torchmetrics calls a column perfect when its residual sum of squares is below an absolute 1e-4; in a column
+    measured in small units (a rate around 0.01) that is any model at all. Scaled, the rule no longer depends on units.
+    """
+
+    def __init__(self, column_scale: list[float]) -> None:
+        super().__init__(column_scale, multioutput="raw_values")
+
+
+class ColumnMASE(ScaledColumns, MeanAbsoluteError):
     """MASE of each column (Hyndman & Koehler 2006): the MAE divided by the training MAE of the naive forecast."""
 
     def __init__(self, mase_scale: list[float]) -> None:
-        super().__init__(num_outputs=len(mase_scale))
-        self.mase_scale = mase_scale
-
-    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
-        scale = torch.tensor(self.mase_scale, dtype=preds.dtype, device=preds.device)
-        super().update(preds / scale, target / scale)
+        super().__init__(mase_scale, num_outputs=len(mase_scale))
 
 
 def task_metrics(
